@@ -1,0 +1,3 @@
+import { describeServiceProcess } from '@dealdome/testkit';
+
+describeServiceProcess('bot-gateway', 'BOT_GATEWAY_PORT');

@@ -1,0 +1,3 @@
+import { describeServiceProcess } from '@dealdome/testkit';
+
+describeServiceProcess('embedding-worker', 'EMBEDDING_WORKER_PORT');

@@ -1,0 +1,3 @@
+import { describeServiceProcess } from '@dealdome/testkit';
+
+describeServiceProcess('scheduler', 'SCHEDULER_PORT');

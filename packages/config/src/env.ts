@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+export class EnvError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `${service}: the environment is not valid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'EnvError';
+  }
+}
+
+/**
+ * Parses the environment once, at start-up. Every problem is reported in one
+ * message so an operator fixes a deployment in one pass, not one variable a restart.
+ * Values are never echoed back: a malformed secret must not reach the logs.
+ */
+export function parseEnv<S extends z.ZodType>(
+  service: string,
+  schema: S,
+  source: NodeJS.ProcessEnv = process.env,
+): z.infer<S> {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    return `${name}: ${issue.message}`;
+  });
+  throw new EnvError(service, problems);
+}
+
+const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+export const envPort = (fallback: number) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(fallback));
+
+export const envInt = (fallback: number, min = 0) =>
+  z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).default(fallback));
+
+export const envBool = (fallback: boolean) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  );
+
+export const envUrl = (protocols: string[], fallback?: string) => {
+  const url = z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL (${protocols.map((p) => `${p}://`).join(' or ')})` },
+  );
+  return z.preprocess(emptyToUndefined, fallback === undefined ? url : url.default(fallback));
+};
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Variables every service reads. Each app extends this with its own. */
+export const baseEnvSchema = z.object({
+  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(logLevels).default('info')),
+  HTTP_HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
+  DATABASE_URL: envUrl(['postgres', 'postgresql']),
+  DATABASE_POOL_MAX: envInt(10, 1),
+  REDIS_URL: envUrl(['redis', 'rediss']),
+  QUEUE_PREFIX: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9:{}_-]+$/, 'letters, digits, ":", "_", "-" and a {hash tag} only')
+      .default('dealdome'),
+  ),
+  MIGRATE_ON_START: envBool(true),
+  SHUTDOWN_TIMEOUT_MS: envInt(10000, 100),
+});
+
+export type BaseEnv = z.infer<typeof baseEnvSchema>;

@@ -1,0 +1,65 @@
+import pino from 'pino';
+import type { Logger, LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Paths pino replaces with "[redacted]". Secrets can arrive in config objects,
+ * request headers and job data; listing them here is cheaper than auditing every
+ * log call.
+ */
+export const redactPaths = [
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'refreshToken',
+  '*.refreshToken',
+  'apiKey',
+  '*.apiKey',
+  'secret',
+  '*.secret',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-telegram-bot-api-secret-token"]',
+  'DATABASE_URL',
+  'DATABASE_READ_URL',
+  'REDIS_URL',
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_WEBHOOK_SECRET',
+  'ANTHROPIC_API_KEY',
+  'OPENAI_API_KEY',
+  'JWT_SECRET',
+  'ENCRYPTION_KEY',
+  'SENTRY_DSN',
+];
+
+export function createLogger(
+  service: string,
+  options: { level?: string; destination?: pino.DestinationStream } = {},
+): Logger {
+  const config: LoggerOptions = {
+    level: options.level ?? 'info',
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  return options.destination ? pino(config, options.destination) : pino(config);
+}
+
+/** A connection string with its password removed, safe to log. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = 'redacted';
+    return url.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}

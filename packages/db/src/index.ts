@@ -1,0 +1,4 @@
+export * from './database';
+export * from './migrator';
+export * from './vector';
+export type * from './schema';

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * W3C trace context (traceparent/tracestate) carried inside job data, so one
+ * trace follows a message from the gateway through every worker it touches.
+ */
+export const traceCarrierSchema = z.record(z.string(), z.string());
+export type TraceCarrier = z.infer<typeof traceCarrierSchema>;
+
+const uuid = z.uuid();
+// Telegram chat ids exceed 2^31 and may be negative (groups): kept as decimal strings.
+const chatId = z.string().regex(/^-?\d{1,20}$/, 'a Telegram chat id as a decimal string');
+
+/** Every field a job carries is an id or a small instruction, never a copy of a record. */
+export const catalog = {
+  'agent-turns': {
+    jobs: {
+      /** Answer the user messages of one chat that are not yet answered, as one turn. */
+      'run-turn': z.object({ chatId, conversationId: uuid, messageIds: z.array(uuid).min(1) }),
+    },
+    defaults: { attempts: 3, backoff: { type: 'exponential', delay: 2000 } },
+  },
+  'telegram-outbound': {
+    jobs: {
+      /** Deliver the stored assistant message; its recorded Telegram ids make a retry send nothing twice. */
+      'deliver-message': z.object({ chatId, messageId: uuid }),
+      /** Deliver a stored notification (reminder, alert, digest). */
+      'deliver-notification': z.object({ chatId, notificationId: uuid }),
+      'chat-action': z.object({ chatId, action: z.enum(['typing', 'upload_document']) }),
+    },
+    defaults: { attempts: 8, backoff: { type: 'exponential', delay: 1000 } },
+  },
+  embeddings: {
+    jobs: {
+      embed: z.object({
+        kind: z.enum(['chunk', 'memory', 'product']),
+        ids: z.array(uuid).min(1).max(1000),
+      }),
+      /** Turn an uploaded or posted transcript into chunks, then queue their embeddings. */
+      'ingest-transcript': z.object({ videoId: uuid }),
+    },
+    defaults: { attempts: 5, backoff: { type: 'exponential', delay: 2000 } },
+  },
+  'scheduled-tasks': {
+    jobs: {
+      'run-task': z.object({ taskId: uuid, dueAt: z.iso.datetime({ offset: true }) }),
+    },
+    defaults: { attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
+  },
+  'shopify-sync': {
+    jobs: {
+      'sync-store': z.object({ storeId: uuid, reason: z.enum(['schedule', 'backfill', 'manual']) }),
+    },
+    defaults: { attempts: 5, backoff: { type: 'exponential', delay: 10000 } },
+  },
+} as const satisfies Record<
+  string,
+  {
+    jobs: Record<string, z.ZodObject>;
+    defaults: { attempts: number; backoff: { type: 'exponential' | 'fixed'; delay: number } };
+  }
+>;
+
+export type QueueName = keyof typeof catalog;
+export type JobName<Q extends QueueName> = keyof (typeof catalog)[Q]['jobs'] & string;
+export type JobPayload<Q extends QueueName, J extends JobName<Q>> = z.infer<(typeof catalog)[Q]['jobs'][J]>;
+/** What is stored in Redis: the payload plus the trace carrier. */
+export type JobData<Q extends QueueName, J extends JobName<Q>> = JobPayload<Q, J> & { trace?: TraceCarrier };
+
+export const queueNames = Object.keys(catalog) as QueueName[];
+
+/** Completed jobs are kept briefly for inspection; failed ones long enough to be looked at and retried. */
+export const retention = {
+  removeOnComplete: { age: 24 * 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
+};
+
+export function payloadSchema<Q extends QueueName, J extends JobName<Q>>(queue: Q, job: J): z.ZodObject {
+  const jobs = catalog[queue].jobs as Record<string, z.ZodObject>;
+  const schema = jobs[job];
+  if (!schema) throw new Error(`queue ${queue} has no job named ${job}`);
+  return schema;
+}

@@ -1,0 +1,5 @@
+export * from './catalog';
+export * from './redis';
+export * from './producer';
+export * from './worker';
+export * from './trace';

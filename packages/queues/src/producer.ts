@@ -1,0 +1,61 @@
+import { Queue } from 'bullmq';
+import type { Job, JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { catalog, payloadSchema, retention } from './catalog';
+import type { JobData, JobName, JobPayload, QueueName } from './catalog';
+import { currentTraceCarrier } from './trace';
+
+export interface EnqueueOptions {
+  /** Chosen deliberately for idempotency: a second add with the same id is a no-op. */
+  jobId?: string;
+  delay?: number;
+  priority?: number;
+}
+
+/**
+ * The one way work is put on a queue: the payload is checked against the catalog
+ * before it leaves the process, so a bad payload is a bug at the producer, not a
+ * failed job somewhere else.
+ */
+export class Producer {
+  private readonly queues = new Map<QueueName, Queue>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  queue(name: QueueName): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async enqueue<Q extends QueueName, J extends JobName<Q>>(
+    queue: Q,
+    job: J,
+    payload: JobPayload<Q, J>,
+    options: EnqueueOptions = {},
+  ): Promise<Job<JobData<Q, J>>> {
+    const parsed = payloadSchema(queue, job).parse(payload) as JobPayload<Q, J>;
+    const data = { ...(parsed as object), trace: currentTraceCarrier() } as JobData<Q, J>;
+    const defaults = catalog[queue].defaults;
+    const opts: JobsOptions = {
+      attempts: defaults.attempts,
+      backoff: { ...defaults.backoff },
+      ...retention,
+      ...(options.jobId !== undefined && { jobId: options.jobId }),
+      ...(options.delay !== undefined && { delay: options.delay }),
+      ...(options.priority !== undefined && { priority: options.priority }),
+    };
+    return (await this.queue(queue).add(job, data, opts)) as Job<JobData<Q, J>>;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}

@@ -1,0 +1,6 @@
+export * from './backends';
+export * from '@dealdome/db/testing';
+export * from './redis';
+export * from './proxy';
+export * from './service-process';
+export * from './service-suite';

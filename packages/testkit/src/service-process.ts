@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  /** Base URL of /healthz, /readyz and /metrics, read from the service's "ready" log line. */
+  url: string;
+  /** Every JSON log line so far. */
+  logs: Record<string, unknown>[];
+  stderr(): string;
+  /** Sends a signal and resolves with the exit code and how long the exit took. */
+  signal(signal: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
+  kill(): Promise<void>;
+}
+
+/**
+ * Runs an app's real entry point (apps/<name>/src/main.ts) as its own process, the
+ * way an operator would, and waits until it logs that it serves.
+ */
+export async function startServiceProcess(
+  app: string,
+  env: Record<string, string>,
+  options: { readyTimeoutMs?: number } = {},
+): Promise<ServiceProcess> {
+  const entry = path.join(repoRoot, 'apps', app, 'src', 'main.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  let buffered = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${app} did not become ready within ${options.readyTimeoutMs ?? 20000} ms\n${stderr}`)),
+      options.readyTimeoutMs ?? 20000,
+    );
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        try {
+          const entryLog = JSON.parse(line) as Record<string, unknown>;
+          logs.push(entryLog);
+          if (typeof entryLog.url === 'string' && String(entryLog.msg).endsWith('ready to serve')) {
+            clearTimeout(timer);
+            resolve(entryLog.url);
+          }
+        } catch {
+          stderr += `${line}\n`;
+        }
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${app} exited with code ${code} before it was ready\n${stderr}`));
+    });
+  });
+
+  return {
+    child,
+    url,
+    logs,
+    stderr: () => stderr,
+    signal: async (signal) => {
+      const started = Date.now();
+      child.kill(signal);
+      const code = await exited;
+      return { code, ms: Date.now() - started };
+    },
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Makes `CREATE EXTENSION vector` work on the PostgreSQL server behind $DATABASE_URL.
+# pgvector (>= 0.8) is not packaged for Debian 12, so it is built from the source
+# package of Debian's next release, fetched through a deb-src-only apt entry whose
+# archive address is read from this machine's own apt sources.
+# Does nothing when the extension is already available.
+set -euo pipefail
+
+: "${DATABASE_URL:=postgres://postgres@127.0.0.1:5432/postgres}"
+PGVECTOR_MIN_VERSION="0.8.0"
+NEWER_SUITES=(trixie forky sid)
+SRC_LIST=/etc/apt/sources.list.d/dealdome-pgvector-src.sources
+
+log() { printf '[ensure-pgvector] %s\n' "$*" >&2; }
+
+admin_url() {
+  # The maintenance database always exists, even before ours is created.
+  printf '%s' "${DATABASE_URL%/*}/postgres"
+}
+
+available_version() {
+  psql "$(admin_url)" -tAq -c \
+    "SELECT default_version FROM pg_available_extensions WHERE name = 'vector'" 2>/dev/null || true
+}
+
+version_ok() {
+  local have=$1
+  [ -n "$have" ] && [ "$(printf '%s\n%s\n' "$PGVECTOR_MIN_VERSION" "$have" | sort -V | head -n1)" = "$PGVECTOR_MIN_VERSION" ]
+}
+
+have=$(available_version)
+if version_ok "$have"; then
+  log "pgvector $have is available; nothing to do"
+  exit 0
+fi
+
+if [ "$(id -u)" != "0" ]; then
+  log "pgvector is missing and building it needs root (apt-get, make install); run this script as root"
+  exit 1
+fi
+
+major=$(psql "$(admin_url)" -tAq -c "SELECT current_setting('server_version_num')::int / 10000")
+log "PostgreSQL major version $major; pgvector ${have:-absent}; building pgvector >= $PGVECTOR_MIN_VERSION"
+
+# The archive address and keyring of the main Debian suite this machine already uses.
+archive_uri=""
+keyring=""
+for f in /etc/apt/sources.list.d/*.sources; do
+  [ -e "$f" ] || continue
+  uri=$(sed -n 's/^[Uu][Rr][Ii][Ss]:[[:space:]]*//p' "$f" | head -n1)
+  case "$uri" in *debian-security*|"") continue ;; esac
+  if sed -n 's/^[Ss]uites:[[:space:]]*//p' "$f" | grep -qw "$(. /etc/os-release; echo "$VERSION_CODENAME")"; then
+    archive_uri=${uri%% *}
+    keyring=$(sed -n 's/^[Ss]igned-[Bb]y:[[:space:]]*//p' "$f" | head -n1)
+    break
+  fi
+done
+if [ -z "$archive_uri" ] && [ -f /etc/apt/sources.list ]; then
+  archive_uri=$(awk '$1=="deb" && $2 !~ /^\[/ && $2 !~ /security/ {print $2; exit} $1=="deb" && $2 ~ /^\[/ && $3 !~ /security/ {print $3; exit}' /etc/apt/sources.list)
+fi
+if [ -z "$archive_uri" ]; then
+  log "could not find the Debian archive address in this machine's apt sources"
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# The deb-src entry is only needed while fetching; it never outlives this script.
+rm -f "$SRC_LIST"
+workdir=$(mktemp -d)
+trap 'rm -rf "$workdir"; rm -f "$SRC_LIST"' EXIT
+apt-get update -qq
+apt-get install -y -qq "postgresql-server-dev-$major" dpkg-dev build-essential >/dev/null
+
+fetched=""
+for suite in "${NEWER_SUITES[@]}"; do
+  {
+    echo "Types: deb-src"
+    echo "URIs: $archive_uri"
+    echo "Suites: $suite"
+    echo "Components: main"
+    [ -n "$keyring" ] && echo "Signed-By: $keyring"
+  } > "$SRC_LIST"
+  if apt-get update -qq -o Dir::Etc::sourcelist="$SRC_LIST" -o Dir::Etc::sourceparts="-" -o APT::Get::List-Cleanup="0" 2>/dev/null \
+     && (cd "$workdir" && apt-get source -qq --download-only pgvector >/dev/null 2>&1); then
+    fetched=$suite
+    break
+  fi
+  log "no pgvector source from suite $suite"
+done
+if [ -z "$fetched" ]; then
+  log "could not fetch the pgvector source package from any of: ${NEWER_SUITES[*]}"
+  exit 1
+fi
+log "fetched pgvector source from $fetched"
+(cd "$workdir" && dpkg-source -x --no-check ./*.dsc src >/dev/null)
+make -s -C "$workdir/src" PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" OPTFLAGS="" >/dev/null
+make -s -C "$workdir/src" PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" install >/dev/null
+
+have=$(available_version)
+if ! version_ok "$have"; then
+  log "pgvector was built but PostgreSQL reports version '${have:-none}'"
+  exit 1
+fi
+log "pgvector $have installed"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `pnpm test`: every test, unit and integration, against real PostgreSQL + pgvector
+# and Redis. Exits non-zero on any failure.
+set -euo pipefail
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+# With a Docker engine the tests start their own containers (testcontainers);
+# otherwise they use the local services, made ready here.
+if ! (command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1) || [ "${DEALDOME_TESTCONTAINERS:-}" = "false" ]; then
+  eval "$(DATABASE_URL="${TEST_DATABASE_URL:-${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}}" bash scripts/ensure-services.sh)"
+  export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$DATABASE_URL}" TEST_REDIS_URL="${TEST_REDIS_URL:-$REDIS_URL}"
+fi
+pnpm exec turbo run test --concurrency=1 "$@"
