@@ -1,7 +1,7 @@
 import { startService } from '@dealdome/config';
 import type { Logger, StartedService } from '@dealdome/config';
 import { openDatabaseFromEnv } from '@dealdome/db';
-import { createRedis, redisDependency } from '@dealdome/queues';
+import { openRedis, redisDependency } from '@dealdome/queues';
 import { createApp } from './app';
 import type { Env } from './env';
 
@@ -9,7 +9,7 @@ const SERVICE = 'finance-api';
 
 export async function startFinanceApi(env: Env, logger: Logger): Promise<StartedService> {
   const database = await openDatabaseFromEnv(env, logger, SERVICE);
-  const redis = createRedis(env.REDIS_URL, logger, SERVICE);
+  const redis = await openRedis(env.REDIS_URL, logger, SERVICE);
   return startService({
     service: SERVICE,
     logger,

@@ -32,3 +32,20 @@ export function redisDependency(redis: Redis): Dependency {
     },
   };
 }
+
+/** Connects and waits until Redis answers, so a service never reports ready without it. */
+export async function openRedis(url: string, logger: Logger, name: string, timeoutMs = 15000): Promise<Redis> {
+  const redis = createRedis(url, logger, name);
+  if (redis.status === 'ready') return redis;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.disconnect();
+      reject(new Error(`Redis did not answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return redis;
+}

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { ZodObject } from 'zod';
 import type { Redis } from 'ioredis';
@@ -8,9 +8,12 @@ import { catalog } from './catalog';
 import type { JobName, JobPayload, QueueName, TraceCarrier } from './catalog';
 import { withJobSpan } from './trace';
 
+const HAND_BACK = Symbol('hand back');
+const SHUTDOWN_REASON = 'worker shutting down';
+
 /** One handler per job name of the queue: a missing handler is a compile error. */
 export type Handlers<Q extends QueueName> = {
-  [J in JobName<Q>]: (payload: JobPayload<Q, J>, job: Job) => Promise<unknown>;
+  [J in JobName<Q>]: (payload: JobPayload<Q, J>, job: Job, signal?: AbortSignal) => Promise<unknown>;
 };
 
 export interface WorkerOptions {
@@ -18,17 +21,15 @@ export interface WorkerOptions {
   prefix: string;
   logger: Logger;
   concurrency?: number;
-  /** How long a job's lock lasts without renewal; an abandoned job is handed back after it lapses. */
-  lockDuration?: number;
-  stalledInterval?: number;
 }
 
 export interface ManagedWorker {
   worker: Worker;
   /**
    * Stops taking jobs and waits up to `deadlineMs` for the running ones. Jobs still
-   * running after that are abandoned: their locks lapse and BullMQ's stalled-job
-   * check hands them to another worker, so nothing is lost.
+   * running after that are handed back: moved to the queue again without spending an
+   * attempt, for another worker (or this service's next start) to run. Handlers see
+   * their abort signal fire and should stop.
    */
   close(deadlineMs: number): Promise<void>;
 }
@@ -40,9 +41,9 @@ export function createWorker<Q extends QueueName>(
 ): ManagedWorker {
   const logger = options.logger.child({ queue });
   const schemas = catalog[queue].jobs as Record<string, ZodObject>;
-  const table = handlers as Record<string, (payload: unknown, job: Job) => Promise<unknown>>;
+  const table = handlers as Record<string, (payload: unknown, job: Job, signal?: AbortSignal) => Promise<unknown>>;
 
-  const processor = async (job: Job) => {
+  const processor = async (job: Job, token?: string, signal?: AbortSignal) => {
     const log = logger.child({ jobId: job.id, job: job.name });
     const schema = schemas[job.name];
     const handler = table[job.name];
@@ -57,17 +58,31 @@ export function createWorker<Q extends QueueName>(
       log.error({ problems }, 'job payload does not match its schema; failing it without retry');
       throw new UnrecoverableError(`invalid payload: ${problems.join('; ')}`);
     }
-    return withJobSpan(trace, `${queue} ${job.name}`, { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.message.id': job.id ?? '' }, () =>
-      handler(parsed.data, job),
-    );
+    const attributes = { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.message.id': job.id ?? '' };
+    const work = withJobSpan(trace, `${queue} ${job.name}`, attributes, () => handler(parsed.data, job, signal));
+    if (!signal) return work;
+    let onAbort: (() => void) | undefined;
+    const handedBack = new Promise<typeof HAND_BACK>((resolve) => {
+      onAbort = () => resolve(HAND_BACK);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const outcome = await Promise.race([work, handedBack]);
+      if (outcome !== HAND_BACK) return outcome;
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+    // The handler may still settle later; its result no longer matters.
+    work.catch(() => undefined);
+    log.warn('job handed back at shutdown');
+    await job.moveToDelayed(Date.now(), token);
+    throw new DelayedError();
   };
 
   const worker = new Worker(queue, processor, {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency ?? 1,
-    ...(options.lockDuration !== undefined && { lockDuration: options.lockDuration }),
-    ...(options.stalledInterval !== undefined && { stalledInterval: options.stalledInterval }),
   });
   worker.on('failed', (job, err) =>
     logger.warn({ jobId: job?.id, job: job?.name, attempt: job?.attemptsMade, err: { message: err.message } }, 'job failed'),
@@ -77,10 +92,11 @@ export function createWorker<Q extends QueueName>(
   return {
     worker,
     close: async (deadlineMs) => {
-      const outcome = await withDeadline(worker.close(), deadlineMs);
-      if (outcome === 'timeout') {
+      const closing = worker.close();
+      if ((await withDeadline(closing, deadlineMs)) === 'timeout') {
         logger.warn({ deadlineMs }, 'jobs still running at the shutdown deadline; handing them back');
-        await worker.close(true);
+        worker.cancelAllJobs(SHUTDOWN_REASON);
+        await closing;
       }
     },
   };

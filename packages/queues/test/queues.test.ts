@@ -97,21 +97,27 @@ describe('queues', () => {
 
   it('when the same job id is enqueued twice, then one job exists', async () => {
     const storeId = randomUUID();
-    const jobId = `sync:${storeId}:2026-11-23T10:00`;
+    // BullMQ job ids may not contain ':' (it separates key parts).
+    const jobId = `sync-${storeId}-202611231000`;
     await producer.enqueue('shopify-sync', 'sync-store', { storeId, reason: 'schedule' }, { jobId });
     await producer.enqueue('shopify-sync', 'sync-store', { storeId, reason: 'schedule' }, { jobId });
     expect(await producer.queue('shopify-sync').getJobCountByTypes('waiting', 'active', 'completed')).toBe(1);
   });
 
   it('when a worker closes while a job runs past the deadline, then the job is handed back and finished by another worker', async () => {
-    const settings = { connection: redis.redis, prefix: redis.prefix, logger, lockDuration: 1000, stalledInterval: 500 };
-    let release: () => void = () => undefined;
+    const settings = { connection: redis.redis, prefix: redis.prefix, logger };
+    let sawAbort = false;
     const stuck = createWorker(
       'agent-turns',
-      { 'run-turn': () => new Promise<void>((resolve) => (release = resolve)) },
+      {
+        // Ignores nothing but never finishes on its own: the abort signal is its only way out.
+        'run-turn': (_payload, _job, signal) =>
+          new Promise<void>(() => signal?.addEventListener('abort', () => (sawAbort = true))),
+      },
       settings,
     );
-    const events = new QueueEvents('agent-turns', { connection: redis.redis.duplicate(), prefix: redis.prefix });
+    const eventsConnection = redis.redis.duplicate();
+    const events = new QueueEvents('agent-turns', { connection: eventsConnection, prefix: redis.prefix });
     await events.waitUntilReady();
     const started = new Promise<void>((resolve) => stuck.worker.once('active', () => resolve()));
     const job = await producer.enqueue('agent-turns', 'run-turn', {
@@ -124,12 +130,16 @@ describe('queues', () => {
     const closing = Date.now();
     await stuck.close(300);
     expect(Date.now() - closing).toBeLessThan(2000);
+    expect(sawAbort).toBe(true);
 
     const rescuer = createWorker('agent-turns', { 'run-turn': async () => 'answered' }, settings);
     workers.push(rescuer);
     await expect(job.waitUntilFinished(events, 15000)).resolves.toBe('answered');
-    release();
+    const finished = await producer.queue('agent-turns').getJob(job.id!);
+    // Handing back is not a failure: the one attempt the rescuer made is the only one counted.
+    expect(finished!.attemptsMade).toBe(1);
     await events.close();
+    await eventsConnection.quit();
   });
 
   it('when a worker closes while a job runs within the deadline, then the job finishes first', async () => {

@@ -21,7 +21,8 @@ type ConnectArgs = Parameters<net.Socket['connect']>;
 // eslint-disable-next-line @typescript-eslint/unbound-method -- re-bound with apply() below
 const originalConnect = net.Socket.prototype.connect;
 net.Socket.prototype.connect = function guardedConnect(this: net.Socket, ...args: unknown[]) {
-  const first = args[0];
+  // net.connect() hands Socket#connect its already-normalised [options, callback] pair.
+  const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
   let host: string | undefined;
   if (typeof first === 'object' && first !== null) {
     const options = first as { host?: string; path?: string };

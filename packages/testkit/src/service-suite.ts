@@ -72,7 +72,8 @@ export function describeServiceProcess(app: string, portVariable: string): void 
       try {
         const service = await startServiceProcess(app, env({ DATABASE_URL: proxy.rewrite(database.url) }));
         running.push(service);
-        expect((await getJson(`${service.url}/readyz`)).status).toBe(200);
+        const before = await getJson(`${service.url}/readyz`);
+        expect(before).toMatchObject({ status: 200, body: { status: 'ready' } });
 
         await proxy.stop();
         const down = await getJson(`${service.url}/readyz`);
