@@ -3,9 +3,9 @@ import path from 'node:path';
 import type { Options } from 'tsup';
 
 /**
- * Each service ships as one CommonJS file run by plain `node` (PID 1 in the image).
- * Workspace packages are bundled from source; npm dependencies stay external and
- * come from node_modules. Run from the app's folder (turbo does). The SQL migrations are copied beside the bundle because
+ * Each service ships as one CommonJS file run by plain `node` (PID 1 in the image):
+ * workspace packages and npm dependencies are all bundled, so the image needs no
+ * node_modules. Only optional native add-ons stay out (pg-native is never used). Run from the app's folder (turbo does). The SQL migrations are copied beside the bundle because
  * every service can migrate at start.
  */
 export const serviceBundle: Options = {
@@ -16,7 +16,8 @@ export const serviceBundle: Options = {
   outDir: 'dist',
   clean: true,
   sourcemap: true,
-  noExternal: [/^@dealdome\//],
+  noExternal: [/.*/],
+  external: ['pg-native'],
   onSuccess: async () => {
     cpSync(path.resolve('../../packages/db/migrations'), path.resolve('dist/migrations'), { recursive: true });
   },

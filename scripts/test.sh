@@ -11,4 +11,11 @@ if ! (command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1) || 
   eval "$(DATABASE_URL="${TEST_DATABASE_URL:-${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}}" bash scripts/ensure-services.sh)"
   export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$DATABASE_URL}" TEST_REDIS_URL="${TEST_REDIS_URL:-$REDIS_URL}"
 fi
-pnpm exec turbo run test --concurrency=1 "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+pnpm exec turbo run test --concurrency=1 --continue "$@" 2>&1 | tee "$log" || status=$?
+# One closing line over every package's jest summary.
+awk '/Tests:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^skipped/) s += $i } }
+     END { printf "%d passed, %d failed", p, f; if (s) printf ", %d skipped", s; printf "\n" }' "$log"
+exit "$status"

@@ -21,7 +21,7 @@ class PoolTypes {
   getTypeParser = (oid: number, format?: 'text' | 'binary'): ((value: string) => unknown) => {
     if (oid === DATE_OID) return (value: string) => value;
     if (oid === this.vectorOid) return parseVector;
-    return pg.types.getTypeParser(oid, format as 'text');
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   };
 }
 

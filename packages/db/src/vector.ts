@@ -12,7 +12,7 @@ export function toVector(values: readonly number[]): string {
   for (const v of values) {
     if (!Number.isFinite(v)) throw new TypeError('a vector holds finite numbers only');
   }
-  return pgvector.toSql(values as number[]) as string;
+  return pgvector.toSql(values) as string;
 }
 
 export function parseVector(text: string): Vector {
