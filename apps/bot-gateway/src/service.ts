@@ -1,19 +1,7 @@
-import { startService } from '@dealdome/config';
 import type { Logger, StartedService } from '@dealdome/config';
-import { openDatabaseFromEnv } from '@dealdome/db';
-import { openRedis, redisDependency } from '@dealdome/queues';
+import { startPlatformService } from '@dealdome/queues';
 import type { Env } from './env';
 
-const SERVICE = 'bot-gateway';
-
-export async function startBotGateway(env: Env, logger: Logger): Promise<StartedService> {
-  const database = await openDatabaseFromEnv(env, logger, SERVICE);
-  const redis = await openRedis(env.REDIS_URL, logger, SERVICE);
-  return startService({
-    service: SERVICE,
-    logger,
-    env,
-    port: env.BOT_GATEWAY_PORT,
-    dependencies: [database.dependency, redisDependency(redis)],
-  });
+export function startBotGateway(env: Env, logger: Logger): Promise<StartedService> {
+  return startPlatformService({ service: 'bot-gateway', env, logger, port: env.BOT_GATEWAY_PORT, });
 }

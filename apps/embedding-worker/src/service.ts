@@ -1,19 +1,7 @@
-import { startService } from '@dealdome/config';
 import type { Logger, StartedService } from '@dealdome/config';
-import { openDatabaseFromEnv } from '@dealdome/db';
-import { openRedis, redisDependency } from '@dealdome/queues';
+import { startPlatformService } from '@dealdome/queues';
 import type { Env } from './env';
 
-const SERVICE = 'embedding-worker';
-
-export async function startEmbeddingWorker(env: Env, logger: Logger): Promise<StartedService> {
-  const database = await openDatabaseFromEnv(env, logger, SERVICE);
-  const redis = await openRedis(env.REDIS_URL, logger, SERVICE);
-  return startService({
-    service: SERVICE,
-    logger,
-    env,
-    port: env.EMBEDDING_WORKER_PORT,
-    dependencies: [database.dependency, redisDependency(redis)],
-  });
+export function startEmbeddingWorker(env: Env, logger: Logger): Promise<StartedService> {
+  return startPlatformService({ service: 'embedding-worker', env, logger, port: env.EMBEDDING_WORKER_PORT, });
 }

@@ -3,3 +3,4 @@ export * from './redis';
 export * from './producer';
 export * from './worker';
 export * from './trace';
+export * from './platform';

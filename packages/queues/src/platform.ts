@@ -1,0 +1,56 @@
+import { startService } from '@dealdome/config';
+import type { BaseEnv, Logger, ServiceOptions, StartedService } from '@dealdome/config';
+import { openDatabaseFromEnv } from '@dealdome/db';
+import type { DatabaseHandle } from '@dealdome/db';
+import type { Redis } from 'ioredis';
+import { Producer } from './producer';
+import { openRedis, redisDependency } from './redis';
+
+/** What every DealDome service holds: the database, the queue Redis and a producer on it. */
+export interface Platform {
+  database: DatabaseHandle;
+  redis: Redis;
+  producer: Producer;
+  env: BaseEnv;
+  logger: Logger;
+}
+
+export interface PlatformServiceOptions {
+  service: string;
+  env: BaseEnv;
+  logger: Logger;
+  port: number;
+  /** Builds what the service adds on top: its HTTP app (finance-api) and its queue workers. */
+  setup?: (platform: Platform) => Pick<ServiceOptions, 'app' | 'consumers'>;
+}
+
+/**
+ * Connects a service to PostgreSQL (migrating or verifying the schema first) and to
+ * Redis, then serves it: readiness probes both, shutdown drains the workers before
+ * closing the producer, Redis and the pool.
+ */
+export async function startPlatformService(options: PlatformServiceOptions): Promise<StartedService> {
+  const { service, env, logger } = options;
+  const database = await openDatabaseFromEnv(env, logger, service);
+  const redis = await openRedis(env.REDIS_URL, logger, service);
+  const producer = new Producer(redis, env.QUEUE_PREFIX);
+  const redisDep = redisDependency(redis);
+  const extras = options.setup?.({ database, redis, producer, env, logger }) ?? {};
+  return startService({
+    service,
+    logger,
+    env,
+    port: options.port,
+    ...extras,
+    dependencies: [
+      database.dependency,
+      {
+        ...redisDep,
+        close: async () => {
+          await producer.close();
+          await redisDep.close();
+        },
+      },
+    ],
+  });
+}
