@@ -1,31 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import cors from 'cors';
 import express from 'express';
-import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { Logger } from '@dealdome/config';
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Platform } from '@dealdome/queues';
+import type { AuthConfig } from '@dealdome/domain';
+import { authorizer } from './http/auth';
+import { errorHandler, notFoundHandler, sendProblem } from './http/problem';
+import { apiTokenRoutes } from './routes/api-tokens';
+import { authRoutes } from './routes/auth';
+import type { Env } from './env';
 
-/** RFC 9457 problem details, the only error shape the API answers with. */
-function problem(status: number, title: string, detail?: string) {
-  return { type: 'about:blank', title, status, ...(detail !== undefined && { detail }) };
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+export function authConfig(env: Env): AuthConfig {
+  return {
+    jwtSecret: env.JWT_SECRET,
+    issuer: env.JWT_ISSUER,
+    audience: env.JWT_AUDIENCE,
+    accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+  };
 }
 
-export function createApp(logger: Logger): express.Express {
+/** A body on a write must be JSON; anything else is refused before it is parsed. */
+const requireJsonBody: RequestHandler = (req, res, next) => {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (hasBody && !req.is('application/json')) {
+    sendProblem(res, 415, 'Send the body as application/json.', { code: 'unsupported_media_type' });
+    return;
+  }
+  next();
+};
+
+export function createApp(platform: Platform, env: Env): express.Express {
+  const { database, logger } = platform;
+  const db = database.db;
+  const config = authConfig(env);
+  const requireScope = authorizer(db, config);
+
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '1mb' }));
+  app.set('trust proxy', env.TRUST_PROXY_HOPS);
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+  app.use(helmet());
+  app.use(cors({ origin: env.CORS_ORIGINS, credentials: false, exposedHeaders: ['x-request-id'] }));
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: '1mb', strict: true }));
 
-  const notFound: RequestHandler = (req, res) => {
-    res.status(404).type('application/problem+json').json(problem(404, 'Not Found', `no route for ${req.method} ${req.path}`));
-  };
-  const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
-    const status = (err as { status?: number }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      // express.json() and friends report malformed requests with a 4xx status.
-      res.status(status).type('application/problem+json').json(problem(status, 'Bad Request', (err as Error).message));
-      return;
-    }
-    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
-    res.status(500).type('application/problem+json').json(problem(500, 'Internal Server Error'));
-  };
-  app.use(notFound);
-  app.use(onError);
+  app.use(
+    authRoutes(
+      db,
+      config,
+      { perEmail: env.LOGIN_RATE_LIMIT_MAX, perAddress: env.LOGIN_RATE_LIMIT_IP_MAX, windowSeconds: env.LOGIN_RATE_LIMIT_WINDOW_SECONDS, redis: platform.redis, prefix: env.QUEUE_PREFIX },
+      requireScope('finance:read'),
+    ),
+  );
+  app.use(apiTokenRoutes(db, requireScope('admin')));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
   return app;
 }

@@ -9,6 +9,6 @@ export function startFinanceApi(env: Env, logger: Logger): Promise<StartedServic
     env,
     logger,
     port: env.FINANCE_API_PORT,
-    setup: () => ({ app: createApp(logger) }),
+    setup: (platform) => ({ app: createApp(platform, env) }),
   });
 }

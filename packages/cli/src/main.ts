@@ -1,7 +1,9 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { createLogger, envUrl, parseEnv } from '@dealdome/config';
-import { migrate, migrationStatus } from '@dealdome/db';
+import { migrate, migrationStatus, openDatabase } from '@dealdome/db';
+import type { DatabaseHandle } from '@dealdome/db';
+import { AppError, createUser, roles } from '@dealdome/domain';
 
 /**
  * `pnpm dealdome <command>`: the operator's tool. Each command validates only the
@@ -11,6 +13,15 @@ const databaseEnv = z.object({ DATABASE_URL: envUrl(['postgres', 'postgresql']) 
 
 function databaseUrl(): string {
   return parseEnv('dealdome', databaseEnv).DATABASE_URL;
+}
+
+async function withDatabase<T>(run: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
+  const handle = await openDatabase({ url: databaseUrl(), poolMax: 2, applicationName: 'dealdome-cli' });
+  try {
+    return await run(handle);
+  } finally {
+    await handle.close();
+  }
 }
 
 export function buildProgram(out: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Command {
@@ -35,14 +46,43 @@ export function buildProgram(out: (line: string) => void = (line) => process.std
       for (const m of status.pending) out(`pending  ${m.file}`);
     });
 
+  program
+    .command('users:create')
+    .description('create a user with a generated password, printed once')
+    .requiredOption('--email <email>', 'their email address (the login name)')
+    .addOption(new Option('--role <role>', 'what they may do').choices(roles).default('member'))
+    .option('--name <name>', 'display name (default: the part of the email before @)')
+    .option('--telegram-id <id>', 'their numeric Telegram user id, to let them talk to the bot')
+    .action(async (options: { email: string; role: (typeof roles)[number]; name?: string; telegramId?: string }) => {
+      const { user, password } = await withDatabase(({ db }) =>
+        createUser(db, {
+          email: options.email,
+          role: options.role,
+          ...(options.name !== undefined && { displayName: options.name }),
+          ...(options.telegramId !== undefined && { telegramUserId: options.telegramId }),
+        }),
+      );
+      out(`created ${user.role} ${user.email} (${user.id})`);
+      out(`password: ${password}`);
+      out('the password is shown this once; store it now');
+    });
+
   return program;
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof AppError && err.fieldErrors) {
+    const fields = Object.entries(err.fieldErrors).map(([field, problems]) => `${field}: ${problems.join(', ')}`);
+    return `${err.message} ${fields.join('; ')}`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch((err: unknown) => {
-      process.stderr.write(`dealdome: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`dealdome: ${describeError(err)}\n`);
       process.exit(1);
     });
 }

@@ -1,7 +1,9 @@
 import { createTestDatabase } from '@dealdome/db/testing';
 import type { TestDatabase } from '@dealdome/db/testing';
 import { loadMigrations } from '@dealdome/db';
-import { buildProgram } from '../src/main';
+import { login } from '@dealdome/domain';
+import { openDatabase } from '@dealdome/db';
+import { buildProgram, describeError } from '../src/main';
 
 describe('dealdome CLI', () => {
   let database: TestDatabase;
@@ -31,5 +33,30 @@ describe('dealdome CLI', () => {
     expect(await run('migrate')).toEqual([`database is up to date (${loadMigrations().length} migrations applied)`]);
     const status = await run('migrate:status');
     expect(status.every((line) => line.startsWith('applied  '))).toBe(true);
+  });
+
+  it('when users:create runs, then the printed password logs the new admin in, once stored only as a hash', async () => {
+    const lines = await run('users:create', '--email', 'Owner@DealDome.test', '--role', 'admin', '--telegram-id', '123456789');
+    expect(lines[0]).toMatch(/^created admin owner@dealdome.test \([0-9a-f-]{36}\)$/);
+    const password = lines[1]!.replace('password: ', '');
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+
+    const handle = await openDatabase({ url: database.url });
+    try {
+      const row = await handle.db.selectFrom('users').selectAll().where('email', '=', 'owner@dealdome.test').executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ role: 'admin', telegram_user_id: '123456789' });
+      expect(row.password_hash).toMatch(/^scrypt\$15\$8\$1\$/);
+      expect(row.password_hash).not.toContain(password);
+      const config = { jwtSecret: 'x'.repeat(32), issuer: 'i', audience: 'a', accessTokenTtlSeconds: 60, refreshTokenTtlSeconds: 600 };
+      await expect(login(handle.db, config, 'owner@dealdome.test', password)).resolves.toMatchObject({ tokenType: 'Bearer' });
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('when users:create is given a taken email or a bad one, then it says so', async () => {
+    await expect(run('users:create', '--email', 'owner@dealdome.test')).rejects.toThrow('a user with email owner@dealdome.test already exists');
+    const err = await run('users:create', '--email', 'not-an-email').catch((e: unknown) => e);
+    expect(describeError(err)).toMatch(/^The request is not valid\. email: /);
   });
 });

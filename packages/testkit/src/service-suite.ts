@@ -25,7 +25,7 @@ async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number): Pr
  * it boots on the real database and Redis, answers its operational endpoints,
  * reports PostgreSQL outages on /readyz, and stops cleanly on SIGTERM.
  */
-export function describeServiceProcess(app: string, portVariable: string): void {
+export function describeServiceProcess(app: string, portVariable: string, extraEnv: Record<string, string> = {}): void {
   const database = useTestDatabase();
   const redis = useTestRedis();
   const running: ServiceProcess[] = [];
@@ -37,6 +37,7 @@ export function describeServiceProcess(app: string, portVariable: string): void 
     HTTP_HOST: '127.0.0.1',
     [portVariable]: '0',
     SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
+    ...extraEnv,
     ...overrides,
   });
 

@@ -1,0 +1,25 @@
+import type { RequestHandler, Response } from 'express';
+import { authenticate, requireScope, unauthorized } from '@dealdome/domain';
+import type { AuthConfig, Principal, Scope } from '@dealdome/domain';
+import type { Database } from '@dealdome/db';
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+
+/** Middleware factory: the route needs a caller holding `scope` (admin holds every scope). */
+export function authorizer(db: Database, config: AuthConfig) {
+  return (scope: Scope): RequestHandler =>
+    async (req, res, next) => {
+      const match = BEARER.exec(req.get('authorization') ?? '');
+      if (!match) throw unauthorized();
+      const principal = await authenticate(db, config, match[1]!);
+      requireScope(principal, scope);
+      res.locals.principal = principal;
+      next();
+    };
+}
+
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) throw unauthorized();
+  return principal;
+}

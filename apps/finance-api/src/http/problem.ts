@@ -1,0 +1,73 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { AppError } from '@dealdome/domain';
+import type { FieldErrors } from '@dealdome/domain';
+import type { Logger } from '@dealdome/config';
+import type { z } from 'zod';
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** RFC 9457 problem details, the only error shape the API answers with. */
+export function sendProblem(res: Response, status: number, detail?: string, extra: { code?: string; errors?: FieldErrors } = {}): void {
+  res
+    .status(status)
+    .type('application/problem+json')
+    .json({
+      type: 'about:blank',
+      title: titles[status] ?? 'Error',
+      status,
+      ...(detail !== undefined && { detail }),
+      ...(extra.code !== undefined && { code: extra.code }),
+      ...(extra.errors !== undefined && { errors: extra.errors }),
+    });
+}
+
+export function fieldErrors(error: z.ZodError): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error.issues) {
+    const key = issue.path.join('.') || '(body)';
+    (errors[key] ??= []).push(issue.message);
+  }
+  return errors;
+}
+
+/** Parses input with its schema; a mismatch is a 400 naming each bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new AppError(400, 'invalid_request', 'The request is not valid.', fieldErrors(result.error));
+  return result.data;
+}
+
+export const notFoundHandler: RequestHandler = (req, res) =>
+  sendProblem(res, 404, `No route for ${req.method} ${req.path}.`, { code: 'route_not_found' });
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (err instanceof AppError) {
+      sendProblem(res, err.status, err.message, { code: err.code, ...(err.fieldErrors && { errors: err.fieldErrors }) });
+      return;
+    }
+    // body-parser and friends mark malformed requests with a 4xx status and a type.
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const type = (err as { type?: string }).type;
+      const detail =
+        type === 'entity.parse.failed' ? 'The body is not valid JSON.' : type === 'entity.too.large' ? 'The body is too large.' : 'The request could not be read.';
+      sendProblem(res, status, detail, { code: type?.replace(/\./g, '_') ?? 'bad_request' });
+      return;
+    }
+    (req.log ?? logger).error({ err }, 'unhandled error');
+    sendProblem(res, 500, 'Something went wrong on our side.', { code: 'internal' });
+  };
+}

@@ -1,0 +1,26 @@
+import type { Role, User } from '../users';
+import { forbidden } from '../errors';
+
+export const scopes = ['finance:read', 'finance:write', 'admin'] as const;
+export type Scope = (typeof scopes)[number];
+
+/** Who is calling: a person signed in with a JWT, or a machine with an API token. */
+export type Principal =
+  | { kind: 'user'; user: User; scopes: readonly Scope[] }
+  | { kind: 'api_token'; tokenId: string; name: string; scopes: readonly Scope[] };
+
+/** What each role may do, expressed in the same scopes machines are given. */
+export const roleScopes: Record<Role, readonly Scope[]> = {
+  admin: ['finance:read', 'finance:write', 'admin'],
+  member: ['finance:read', 'finance:write'],
+  viewer: ['finance:read'],
+};
+
+export function hasScope(principal: Principal, scope: Scope): boolean {
+  // admin implies everything, for tokens as for people.
+  return principal.scopes.includes(scope) || principal.scopes.includes('admin');
+}
+
+export function requireScope(principal: Principal, scope: Scope): void {
+  if (!hasScope(principal, scope)) throw forbidden();
+}
