@@ -6,10 +6,11 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Platform } from '@dealdome/queues';
 import type { AuthConfig } from '@dealdome/domain';
-import { authorizer } from './http/auth';
+import { guards } from './http/auth';
 import { errorHandler, notFoundHandler, sendProblem } from './http/problem';
 import { apiTokenRoutes } from './routes/api-tokens';
 import { authRoutes } from './routes/auth';
+import { storeRoutes } from './routes/stores';
 import type { Env } from './env';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -38,7 +39,7 @@ export function createApp(platform: Platform, env: Env): express.Express {
   const { database, logger } = platform;
   const db = database.db;
   const config = authConfig(env);
-  const requireScope = authorizer(db, config);
+  const guard = guards(db, config);
 
   const app = express();
   app.disable('x-powered-by');
@@ -65,10 +66,11 @@ export function createApp(platform: Platform, env: Env): express.Express {
       db,
       config,
       { perEmail: env.LOGIN_RATE_LIMIT_MAX, perAddress: env.LOGIN_RATE_LIMIT_IP_MAX, windowSeconds: env.LOGIN_RATE_LIMIT_WINDOW_SECONDS, redis: platform.redis, prefix: env.QUEUE_PREFIX },
-      requireScope('finance:read'),
+      guard.read,
     ),
   );
-  app.use(apiTokenRoutes(db, requireScope('admin')));
+  app.use(apiTokenRoutes(db, guard.admin));
+  app.use(storeRoutes(db, guard));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

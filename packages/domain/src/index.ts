@@ -5,3 +5,6 @@ export * from './auth/principal';
 export * from './auth/sessions';
 export * from './auth/api-tokens';
 export * from './auth/authenticate';
+export * from './values';
+export * from './pagination';
+export * from './stores';

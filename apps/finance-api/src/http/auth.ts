@@ -23,3 +23,15 @@ export function principalOf(res: Response): Principal {
   if (!principal) throw unauthorized();
   return principal;
 }
+
+/** The three gates every route picks from. */
+export interface Guards {
+  read: RequestHandler;
+  write: RequestHandler;
+  admin: RequestHandler;
+}
+
+export function guards(db: Database, config: AuthConfig): Guards {
+  const requireScope = authorizer(db, config);
+  return { read: requireScope('finance:read'), write: requireScope('finance:write'), admin: requireScope('admin') };
+}

@@ -27,7 +27,7 @@ export interface LoginLimits {
  * machine guessing many accounts) and per email (many machines guessing one).
  */
 function loginLimiters(limits: LoginLimits): RequestHandler[] {
-  const make = (name: string, limit: number, key: (req: Parameters<RequestHandler>[0]) => string) =>
+  const make = (name: string, limit: number, key?: (req: Parameters<RequestHandler>[0]) => string) =>
     rateLimit({
       windowMs: limits.windowSeconds * 1000,
       limit,
@@ -35,7 +35,8 @@ function loginLimiters(limits: LoginLimits): RequestHandler[] {
       skipSuccessfulRequests: true,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
-      keyGenerator: key,
+      // Without a key generator the client address is used, IPv6 grouped by /56.
+      ...(key && { keyGenerator: key }),
       store: new RedisStore({
         prefix: `${limits.prefix}:ratelimit:login-${name}:`,
         sendCommand: (command: string, ...args: string[]) => limits.redis.call(command, ...args) as Promise<RedisReply>,
@@ -43,7 +44,7 @@ function loginLimiters(limits: LoginLimits): RequestHandler[] {
       handler: (_req, res) => sendProblem(res, 429, 'Too many login attempts; try again later.', { code: 'rate_limited' }),
     });
   return [
-    make('ip', limits.perAddress, (req) => req.ip ?? 'unknown'),
+    make('ip', limits.perAddress),
     make('email', limits.perEmail, (req) => {
       const email = (req.body as { email?: unknown } | undefined)?.email;
       return typeof email === 'string' ? email.trim().toLowerCase() : '(none)';
