@@ -2,6 +2,7 @@
 // production), prefixes their logs, waits until every /readyz answers 200 and
 // prints where each listens. Ctrl-C (or SIGTERM) stops them all gracefully.
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const services = [
@@ -69,7 +70,9 @@ const results = await Promise.all(services.map(ready));
 if (!stopping) {
   if (results.every(Boolean)) {
     const rows = services.map((s) => `  ${s.name.padEnd(17)} http://127.0.0.1:${s.port}  (${s.role}: /healthz /readyz /metrics)`);
-    process.stdout.write(`\nDealDome is running:\n${rows.join('\n')}\nPress Ctrl-C to stop.\n\n`);
+    const file = process.env.DEALDOME_CREDENTIALS_FILE;
+    const credentials = file && existsSync(file) ? `\nSign in to the API (POST /v1/auth/login) as:\n${readFileSync(file, 'utf8').replace(/^/gm, '  ')}` : '';
+    process.stdout.write(`\nDealDome is running:\n${rows.join('\n')}\n${credentials}Press Ctrl-C to stop.\n\n`);
   } else {
     process.stderr.write(`not ready: ${services.filter((_, i) => !results[i]).map((s) => s.name).join(', ')}\n`);
     stop(1);

@@ -13,10 +13,23 @@ if [ -z "${JWT_SECRET:-}" ]; then
   JWT_SECRET=$(cat .run/jwt-secret)
   export JWT_SECRET
 fi
+if [ -z "${SETTINGS_ENCRYPTION_KEY:-}" ]; then
+  [ -s .run/settings-key ] || (umask 077; node -e "process.stdout.write(require('crypto').randomBytes(32).toString('base64'))" > .run/settings-key)
+  SETTINGS_ENCRYPTION_KEY=$(cat .run/settings-key)
+  export SETTINGS_ENCRYPTION_KEY
+fi
 bash scripts/install.sh
 eval "$(bash scripts/ensure-services.sh)"
 pnpm exec turbo run build --output-logs=errors-only
 pnpm --silent dealdome migrate
+# Demo data on an empty installation; the demo admin's password is shown once by the
+# CLI, so it is kept (owner-only) in .run/ to be printed on every start.
+seeded=$(pnpm --silent dealdome demo:seed --if-empty)
+printf '%s\n' "$seeded" | grep -v '^demo admin' || true
+if printf '%s\n' "$seeded" | grep -q '^demo admin password:'; then
+  (umask 077; printf '%s\n' "$seeded" | grep '^demo admin' > .run/demo-admin)
+fi
 # Migrated once above; the services only verify the schema, they don't race to apply it.
 export MIGRATE_ON_START=false
+export DEALDOME_CREDENTIALS_FILE=.run/demo-admin
 exec node scripts/run-platform.mjs

@@ -10,6 +10,13 @@ import { guards } from './http/auth';
 import { errorHandler, notFoundHandler, sendProblem } from './http/problem';
 import { apiTokenRoutes } from './routes/api-tokens';
 import { authRoutes } from './routes/auth';
+import { adSpendRoutes } from './routes/ad-spend';
+import { dailyFinancialsRoutes } from './routes/daily-financials';
+import { fixedCostRoutes } from './routes/fixed-costs';
+import { fxRateRoutes } from './routes/fx-rates';
+import { productRoutes } from './routes/products';
+import { reportRoutes } from './routes/reports';
+import { settingsRoutes } from './routes/settings';
 import { storeRoutes } from './routes/stores';
 import type { Env } from './env';
 
@@ -25,11 +32,15 @@ export function authConfig(env: Env): AuthConfig {
   };
 }
 
-/** A body on a write must be JSON; anything else is refused before it is parsed. */
-const requireJsonBody: RequestHandler = (req, res, next) => {
+/** Routes whose body is not JSON, with the one media type each takes. */
+const NON_JSON_BODIES: Record<string, string> = { '/v1/ad-spend/import': 'text/csv' };
+
+/** A body must be of the route's media type (JSON unless listed); anything else is refused before it is parsed. */
+const requireBodyType: RequestHandler = (req, res, next) => {
   const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
-  if (hasBody && !req.is('application/json')) {
-    sendProblem(res, 415, 'Send the body as application/json.', { code: 'unsupported_media_type' });
+  const expected = NON_JSON_BODIES[req.path] ?? 'application/json';
+  if (hasBody && !req.is(expected)) {
+    sendProblem(res, 415, `Send the body as ${expected}.`, { code: 'unsupported_media_type' });
     return;
   }
   next();
@@ -58,7 +69,7 @@ export function createApp(platform: Platform, env: Env): express.Express {
   );
   app.use(helmet());
   app.use(cors({ origin: env.CORS_ORIGINS, credentials: false, exposedHeaders: ['x-request-id'] }));
-  app.use(requireJsonBody);
+  app.use(requireBodyType);
   app.use(express.json({ limit: '1mb', strict: true }));
 
   app.use(
@@ -71,6 +82,13 @@ export function createApp(platform: Platform, env: Env): express.Express {
   );
   app.use(apiTokenRoutes(db, guard.admin));
   app.use(storeRoutes(db, guard));
+  app.use(productRoutes(db, guard));
+  app.use(fixedCostRoutes(db, guard));
+  app.use(adSpendRoutes(db, guard));
+  app.use(dailyFinancialsRoutes(db, guard));
+  app.use(fxRateRoutes(db, guard));
+  app.use(settingsRoutes(db, guard, env.SETTINGS_ENCRYPTION_KEY));
+  app.use(reportRoutes(db, guard));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

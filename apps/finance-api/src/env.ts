@@ -24,6 +24,19 @@ export const envSchema = baseEnvSchema.extend({
       .default('')
       .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
   ),
+  /**
+   * AES-256-GCM key for secret settings at rest: 32 bytes, base64 or hex. No default.
+   */
+  SETTINGS_ENCRYPTION_KEY: z
+    .string({ message: 'required: 32 random bytes as base64 or 64 hex characters' })
+    .transform((value, ctx) => {
+      const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+      if (key.length !== 32) {
+        ctx.addIssue({ code: 'custom', message: 'must decode to exactly 32 bytes (base64 or 64 hex characters)' });
+        return z.NEVER;
+      }
+      return key;
+    }),
   /** Hops of reverse proxies in front of the API, so client addresses are read from X-Forwarded-For. */
   TRUST_PROXY_HOPS: envInt(0, 0),
 });

@@ -8,6 +8,7 @@ import type { Env } from '../src/env';
 import { startFinanceApi } from '../src/service';
 
 export const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+export const SETTINGS_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface ApiResponse {
   status: number;
@@ -33,6 +34,7 @@ export function useFinanceApi(overrides: Record<string, string> = {}) {
       HTTP_HOST: '127.0.0.1',
       FINANCE_API_PORT: '0',
       JWT_SECRET,
+      SETTINGS_ENCRYPTION_KEY: SETTINGS_KEY,
       LOG_LEVEL: 'silent',
       ...overrides,
     });

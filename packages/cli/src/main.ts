@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createLogger, envUrl, parseEnv } from '@dealdome/config';
 import { migrate, migrationStatus, openDatabase } from '@dealdome/db';
 import type { DatabaseHandle } from '@dealdome/db';
-import { AppError, createUser, roles } from '@dealdome/domain';
+import { AppError, createUser, roles, seedDemoData } from '@dealdome/domain';
 
 /**
  * `pnpm dealdome <command>`: the operator's tool. Each command validates only the
@@ -65,6 +65,38 @@ export function buildProgram(out: (line: string) => void = (line) => process.std
       out(`created ${user.role} ${user.email} (${user.id})`);
       out(`password: ${password}`);
       out('the password is shown this once; store it now');
+    });
+
+  program
+    .command('demo:seed')
+    .description('fill an empty installation with demo stores, products, sales, ad spend, costs and rates, plus a first admin')
+    .option('--stores <n>', 'how many stores', '3')
+    .option('--days <n>', 'how many days of history, ending yesterday', '120')
+    .option('--if-empty', 'do nothing to the data when stores already exist')
+    .option('--admin-email <email>', 'the demo admin, created when there are no users yet', 'admin@dealdome.local')
+    .action(async (options: { stores: string; days: string; ifEmpty?: boolean; adminEmail: string }) => {
+      const stores = Number(options.stores);
+      const days = Number(options.days);
+      if (!Number.isInteger(stores) || stores < 1 || stores > 100) throw new Error('--stores must be a whole number from 1 to 100');
+      if (!Number.isInteger(days) || days < 1 || days > 3660) throw new Error('--days must be a whole number from 1 to 3660');
+      await withDatabase(async ({ db }) => {
+        const hasStores = await db.selectFrom('stores').select('id').limit(1).executeTakeFirst();
+        if (hasStores && options.ifEmpty) {
+          out('demo data: stores exist already; left as they are');
+        } else {
+          const summary = await seedDemoData(db, { stores, days });
+          out(
+            `demo data: ${summary.stores} stores, ${summary.products} products, ${summary.dailyFinancials} days of sales, ` +
+              `${summary.adSpendEntries} ad-spend entries, ${summary.fixedCosts} fixed costs, ${summary.fxRates} exchange rates`,
+          );
+        }
+        const hasUsers = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+        if (!hasUsers) {
+          const { user, password } = await createUser(db, { email: options.adminEmail, role: 'admin', displayName: 'Demo admin' });
+          out(`demo admin: ${user.email}`);
+          out(`demo admin password: ${password}`);
+        }
+      });
     });
 
   return program;

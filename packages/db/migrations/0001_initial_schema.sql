@@ -22,7 +22,8 @@ CREATE TABLE users (
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE UNIQUE INDEX users_email_key ON users (email);
+-- Stored lower-cased (CHECK above); look up with lower(email) = lower($1) to use this.
+CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email));
 
 CREATE TABLE api_tokens (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -51,6 +52,8 @@ CREATE TABLE refresh_tokens (
   created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id);
+-- Disabling a user or changing a password revokes all of that user's sessions.
+CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id);
 CREATE INDEX refresh_tokens_expires_idx ON refresh_tokens (expires_at);
 
 CREATE TABLE telegram_link_codes (
@@ -92,7 +95,7 @@ CREATE TABLE videos (
   title text NOT NULL,
   url text,
   duration_seconds numeric(10, 3) CHECK (duration_seconds >= 0),
-  source text NOT NULL DEFAULT 'api' CHECK (source IN ('telegram', 'api', 'cli')),
+  source text NOT NULL DEFAULT 'api' CHECK (source IN ('upload', 'telegram', 'api', 'cli')),
   transcript_format text NOT NULL CHECK (transcript_format IN ('txt', 'srt', 'vtt')),
   transcript text NOT NULL,
   status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'processing', 'ready', 'failed')),
@@ -153,6 +156,7 @@ CREATE TABLE messages (
   output_tokens integer CHECK (output_tokens >= 0),
   cache_read_tokens integer CHECK (cache_read_tokens >= 0),
   cache_write_tokens integer CHECK (cache_write_tokens >= 0),
+  -- Always USD (the API bills in it); 6 decimals because one turn costs fractions of a cent.
   cost_usd numeric(18, 6) CHECK (cost_usd >= 0),
   created_at timestamptz NOT NULL DEFAULT now()
 );
@@ -174,7 +178,7 @@ CREATE INDEX telegram_updates_received_idx ON telegram_updates (received_at);
 CREATE TABLE memories (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   scope text NOT NULL CHECK (scope IN ('team', 'user')),
-  -- A person's memories go with the person.
+  -- A person's memories go with the person (SET NULL would break the scope CHECK).
   user_id uuid REFERENCES users (id) ON DELETE CASCADE,
   kind text NOT NULL CHECK (kind IN ('fact', 'decision', 'preference', 'context')),
   content text NOT NULL CHECK (length(content) > 0),
@@ -186,18 +190,24 @@ CREATE TABLE memories (
   -- History is kept: a contradicted memory is superseded, not overwritten.
   superseded_at timestamptz,
   superseded_by uuid REFERENCES memories (id) ON DELETE SET NULL,
+  CHECK (superseded_by IS NULL OR (superseded_at IS NOT NULL AND superseded_by <> id)),
   CHECK ((scope = 'team') = (user_id IS NULL)),
   CHECK ((embedding IS NULL) = (embedding_model IS NULL))
 );
+-- Recall filters on scope and superseded_at: queries set pgvector 0.8's
+-- hnsw.iterative_scan so a filtered LIMIT still fills from this index.
 CREATE INDEX memories_embedding_hnsw ON memories USING hnsw (embedding vector_cosine_ops);
 CREATE INDEX memories_current_scope_idx ON memories (scope, user_id, updated_at DESC) WHERE superseded_at IS NULL;
 
 CREATE TABLE memory_events (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  memory_id uuid NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+  -- SET NULL, not CASCADE: a 'deleted' event must outlive the memory it records
+  -- (the content is gone, the decision and its reason stay).
+  memory_id uuid REFERENCES memories (id) ON DELETE SET NULL,
   action text NOT NULL CHECK (action IN ('created', 'refreshed', 'superseded', 'deleted')),
   related_memory_id uuid REFERENCES memories (id) ON DELETE SET NULL,
-  similarity numeric(6, 5),
+  -- Cosine similarity that triggered a dedupe/supersede decision.
+  similarity numeric(6, 5) CHECK (similarity BETWEEN -1 AND 1),
   reason text,
   created_at timestamptz NOT NULL DEFAULT now()
 );
@@ -269,7 +279,8 @@ CREATE TABLE products (
   UNIQUE (store_id, sku)
 );
 CREATE INDEX products_store_status_idx ON products (store_id, status);
-CREATE INDEX products_shopify_variant_idx ON products (store_id, shopify_variant_id) WHERE shopify_variant_id IS NOT NULL;
+-- Order lines are matched to products by variant: one product per variant per store.
+CREATE UNIQUE INDEX products_shopify_variant_key ON products (store_id, shopify_variant_id) WHERE shopify_variant_id IS NOT NULL;
 
 CREATE TABLE product_costs (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -315,6 +326,7 @@ CREATE TABLE daily_financials (
   updated_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (store_id, date)
 );
+CREATE INDEX daily_financials_date_idx ON daily_financials (date);
 
 CREATE TABLE ad_spend_entries (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -332,18 +344,25 @@ CREATE TABLE ad_spend_entries (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX ad_spend_store_date_idx ON ad_spend_entries (store_id, date);
+-- The all-stores reports read a date range across every store.
+CREATE INDEX ad_spend_date_idx ON ad_spend_entries (date);
 CREATE INDEX ad_spend_product_date_idx ON ad_spend_entries (product_id, date) WHERE product_id IS NOT NULL;
 CREATE INDEX ad_spend_import_batch_idx ON ad_spend_entries (import_batch_id) WHERE import_batch_id IS NOT NULL;
 
 CREATE TABLE product_performance (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   store_id uuid NOT NULL REFERENCES stores (id) ON DELETE RESTRICT,
+  -- Per-product stats mean nothing without the product; the store's totals stay in
+  -- daily_financials, so this history may go with it.
   product_id uuid NOT NULL REFERENCES products (id) ON DELETE CASCADE,
   date date NOT NULL,
   units integer NOT NULL DEFAULT 0 CHECK (units >= 0),
   revenue numeric(18, 4) NOT NULL DEFAULT 0 CHECK (revenue >= 0),
+  -- The day's spend attributed to the product, in this row's currency: a rollup of
+  -- ad_spend_entries (the ledger), kept so ROAS per product is one row read.
   ad_spend numeric(18, 4) NOT NULL DEFAULT 0 CHECK (ad_spend >= 0),
   currency char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+  source text NOT NULL DEFAULT 'manual' CHECK (source IN ('manual', 'shopify')),
   updated_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (product_id, date)
 );
@@ -360,6 +379,8 @@ CREATE TABLE fx_rates (
   created_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (date, base, quote)
 );
+-- Conversions ask for "the latest rate of a pair on or before a day".
+CREATE INDEX fx_rates_pair_date_idx ON fx_rates (base, quote, date DESC);
 
 CREATE TABLE financial_reports (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -433,6 +454,8 @@ CREATE TABLE embedding_cache (
   -- sha256 of the exact text embedded: identical text is never embedded twice.
   text_sha256 bytea NOT NULL CHECK (length(text_sha256) = 32),
   embedding vector(1536) NOT NULL,
+  -- Derived, so it can never disagree with the vector it describes.
+  dims integer GENERATED ALWAYS AS (vector_dims(embedding)) STORED,
   created_at timestamptz NOT NULL DEFAULT now(),
   last_used_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (model, text_sha256)

@@ -106,6 +106,7 @@ export interface DailyFinancials {
 
 export interface EmbeddingCache {
   created_at: Generated<Timestamp>;
+  dims: Generated<number | null>;
   embedding: VectorColumn;
   last_used_at: Generated<Timestamp>;
   model: string;
@@ -165,7 +166,7 @@ export interface MemoryEvents {
   action: string;
   created_at: Generated<Timestamp>;
   id: Generated<string>;
-  memory_id: string;
+  memory_id: string | null;
   reason: string | null;
   related_memory_id: string | null;
   similarity: Numeric | null;
@@ -223,6 +224,7 @@ export interface ProductPerformance {
   id: Generated<string>;
   product_id: string;
   revenue: Generated<Numeric>;
+  source: Generated<string>;
   store_id: string;
   units: Generated<number>;
   updated_at: Generated<Timestamp>;
