@@ -113,6 +113,12 @@ export interface EmbeddingCache {
   text_sha256: Buffer;
 }
 
+export interface FinanceDataVersion {
+  changed_at: Generated<Timestamp>;
+  singleton: Generated<boolean>;
+  version: Generated<Int8>;
+}
+
 export interface FinancialReports {
   currency: string;
   generated_at: Generated<Timestamp>;
@@ -414,6 +420,7 @@ export interface DB {
   conversations: Conversations;
   daily_financials: DailyFinancials;
   embedding_cache: EmbeddingCache;
+  finance_data_version: FinanceDataVersion;
   financial_reports: FinancialReports;
   fixed_costs: FixedCosts;
   fx_rates: FxRates;

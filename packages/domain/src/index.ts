@@ -17,3 +17,4 @@ export * from './settings';
 export * from './product-performance';
 export * from './reports/pnl';
 export * from './demo';
+export * from './reports/cache';
