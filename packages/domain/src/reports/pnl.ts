@@ -1,10 +1,9 @@
 import type { Database } from '@dealdome/db';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { notFound, unprocessable } from '../errors';
 import { dateRange } from '../product-performance';
-import { getReportingCurrency } from '../settings';
 import { currency, Decimal, money2, uuid } from '../values';
+import { assertRatesFound, convertFacts, missingRate, reportCurrency } from './conversion';
 
 export const groupings = ['day', 'week', 'month'] as const;
 export type Grouping = (typeof groupings)[number];
@@ -121,8 +120,7 @@ interface FactRow {
   transaction_fees: string;
   amount: string;
   orders: number;
-  missing_currency: string | null;
-  missing_date: string | null;
+  missing_rate: string | null;
 }
 
 /**
@@ -134,13 +132,8 @@ interface FactRow {
  * own fixed costs, the all-stores report every fixed cost.
  */
 export async function profitAndLoss(db: Database, query: PnlQuery): Promise<PnlReport> {
-  const reporting = await getReportingCurrency(db);
-  let target = query.currency ?? reporting;
-  if (query.storeId) {
-    const store = await db.selectFrom('stores').select('currency').where('id', '=', query.storeId).executeTakeFirst();
-    if (!store) throw notFound('the store');
-    target = query.currency ?? store.currency;
-  }
+  const conversion = await reportCurrency(db, query.storeId, query.currency);
+  const target = conversion.target;
   const storeId = query.storeId ?? null;
   const period = sql.raw(periodExpression[query.groupBy]);
 
@@ -180,51 +173,17 @@ export async function profitAndLoss(db: Database, query: PnlQuery): Promise<PnlR
       UNION ALL
       SELECT 'fixed', date, currency, NULL, 0, 0, 0, 0, 0, 0, 0, amount FROM fixed
     ),
-    pairs AS (
-      SELECT DISTINCT currency, date FROM facts WHERE currency <> ${target}
-    ),
-    rates AS (
-      SELECT p.currency, p.date,
-             CASE WHEN p.currency = ${reporting} THEN 1 ELSE src.rate END AS source_rate,
-             CASE WHEN ${target} = ${reporting} THEN 1 ELSE dst.rate END AS target_rate
-      FROM pairs p
-      LEFT JOIN LATERAL (
-        SELECT rate FROM fx_rates
-        WHERE base = p.currency AND quote = ${reporting} AND date BETWEEN p.date - 7 AND p.date
-        ORDER BY date DESC LIMIT 1
-      ) src ON true
-      LEFT JOIN LATERAL (
-        SELECT rate FROM fx_rates
-        WHERE base = ${target} AND quote = ${reporting} AND date BETWEEN p.date - 7 AND p.date
-        ORDER BY date DESC LIMIT 1
-      ) dst ON true
-    ),
-    converted AS (
-      SELECT f.kind, f.platform, ${period} AS period,
-             coalesce(r.source_rate / r.target_rate, 1) AS factor,
-             CASE WHEN r.currency IS NOT NULL AND r.source_rate IS NULL THEN f.currency
-                  WHEN r.currency IS NOT NULL AND r.target_rate IS NULL THEN ${target}::text END AS missing_currency,
-             f.date, f.revenue, f.discounts, f.refunds, f.cogs, f.shipping_costs, f.transaction_fees, f.orders, f.amount
-      FROM facts f LEFT JOIN rates r ON r.currency = f.currency AND r.date = f.date
-    )
-    SELECT period, kind, platform,
+    converted AS (${convertFacts('facts', conversion)})
+    SELECT ${period} AS period, kind, platform,
            sum(revenue * factor)::text AS revenue, sum(discounts * factor)::text AS discounts,
            sum(refunds * factor)::text AS refunds, sum(cogs * factor)::text AS cogs,
            sum(shipping_costs * factor)::text AS shipping_costs, sum(transaction_fees * factor)::text AS transaction_fees,
            sum(amount * factor)::text AS amount, sum(orders)::int AS orders,
-           min(missing_currency) AS missing_currency,
-           to_char(min(date) FILTER (WHERE missing_currency IS NOT NULL), 'YYYY-MM-DD') AS missing_date
-    FROM converted
+           ${missingRate('f')} AS missing_rate
+    FROM converted f
     GROUP BY period, kind, platform`.execute(db);
 
-  const missing = rows.filter((r) => r.missing_currency !== null).sort((a, b) => (a.missing_date ?? '').localeCompare(b.missing_date ?? ''))[0];
-  if (missing) {
-    throw unprocessable(
-      `no exchange rate for ${missing.missing_currency} on ${missing.missing_date} (or in the 7 days before); ` +
-        `set it with PUT /v1/fx-rates/${missing.missing_date}/${missing.missing_currency}`,
-      { currency: [`missing rate for ${missing.missing_currency} on ${missing.missing_date}`] },
-    );
-  }
+  assertRatesFound(rows);
 
   const byPeriod = new Map<string, Sums>(listPeriods(query.from, query.to, query.groupBy).map((p) => [p, emptySums()]));
   for (const r of rows) {
