@@ -1,6 +1,14 @@
 // Starts the five services side by side, each as its own `node` process (as in
 // production), prefixes their logs, waits until every /readyz answers 200 and
 // prints where each listens. Ctrl-C (or SIGTERM) stops them all gracefully.
+//
+// Each service runs in its own process group, so a terminal's Ctrl-C (SIGINT to the
+// whole foreground group) reaches only this launcher, which passes exactly one signal
+// on to each service: a service that got the terminal's SIGINT *and* ours would take
+// the second as "exit now" and skip its graceful stop. A second Ctrl-C is passed on
+// too, and then does mean "exit now". When whatever started the launcher goes away
+// (`pnpm start` stopped with SIGTERM kills its `sh`, not us), the services are
+// stopped the same way, never left behind.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,13 +22,20 @@ const services = [
 ];
 
 const children = new Map();
+const failed = [];
 let stopping = false;
+let exitCode = 0;
+
+// Output may go to a terminal or pipe that is already gone (the parent was killed).
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+const say = (line) => process.stdout.write(`${line}\n`);
 
 for (const s of services) {
   s.port = Number(process.env[s.portVar] || s.port);
   const child = spawn(process.execPath, ['--enable-source-maps', `apps/${s.name}/dist/main.js`], {
     env: { ...process.env, [s.portVar]: String(s.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const prefix = `${s.name.padEnd(17)}| `;
   for (const stream of [child.stdout, child.stderr]) {
@@ -33,25 +48,67 @@ for (const s of services) {
   }
   child.on('exit', (code, signal) => {
     children.delete(s.name);
+    const how = signal ?? `code ${code}`;
+    if (code !== 0) failed.push(`${s.name} (${how})`);
     if (!stopping) {
-      process.stderr.write(`${s.name} exited (${signal ?? code}); stopping the platform\n`);
-      stop(1);
-    } else if (children.size === 0) {
-      process.exit(process.exitCode ?? 0);
+      process.stderr.write(`${s.name} exited (${how}); stopping the platform\n`);
+      stop('SIGTERM', 1);
+    } else {
+      say(`${s.name} stopped (${code === 0 ? 'exit code 0' : how})`);
     }
+    if (stopping && children.size === 0) finish();
   });
   children.set(s.name, child);
 }
 
-function stop(code = 0) {
-  if (stopping) return;
-  stopping = true;
-  process.exitCode = code;
-  for (const child of children.values()) child.kill('SIGTERM');
-  if (children.size === 0) process.exit(code);
+function finish() {
+  if (failed.length > 0) {
+    process.stderr.write(`not stopped cleanly: ${failed.join(', ')}\n`);
+    exitCode = exitCode || 1;
+  } else if (exitCode === 0) {
+    say('DealDome stopped; every service exited 0');
+  }
+  process.exit(exitCode);
 }
-process.on('SIGINT', () => stop(0));
-process.on('SIGTERM', () => stop(0));
+
+function stop(signal = 'SIGTERM', code = 0) {
+  if (stopping) {
+    // A second signal: pass it on; the services then exit at once.
+    for (const child of children.values()) child.kill(signal);
+    return;
+  }
+  stopping = true;
+  exitCode = code;
+  if (children.size > 0) say(`\nstopping ${children.size} services (${signal})…`);
+  for (const child of children.values()) child.kill(signal);
+  if (children.size === 0) finish();
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stop(signal === 'SIGHUP' ? 'SIGTERM' : signal));
+
+// The services are in their own process groups: if the launcher dies, they must not
+// outlive it. Its parent going away (ppid changes) means nobody is watching any more.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent && !stopping) {
+    process.stderr.write('the command that started DealDome went away; stopping the services\n');
+    stop('SIGTERM');
+  }
+}, 500).unref();
+process.on('exit', () => {
+  for (const child of children.values()) child.kill('SIGTERM');
+});
+
+// The demo admin kept by run.sh, unless it was written for another database.
+function keptCredentials(text) {
+  const lines = text.split('\n').filter((line) => line.trim() !== '');
+  const database = lines.find((line) => line.startsWith('database: '));
+  if (database && process.env.DATABASE_URL) {
+    const url = new URL(process.env.DATABASE_URL);
+    url.password = '';
+    if (database.slice('database: '.length) !== url.href) return '';
+  }
+  return lines.filter((line) => line !== database).join('\n');
+}
 
 async function ready(s) {
   for (let i = 0; i < 120 && !stopping; i++) {
@@ -71,10 +128,17 @@ if (!stopping) {
   if (results.every(Boolean)) {
     const rows = services.map((s) => `  ${s.name.padEnd(17)} http://127.0.0.1:${s.port}  (${s.role}: /healthz /readyz /metrics)`);
     const file = process.env.DEALDOME_CREDENTIALS_FILE;
-    const credentials = file && existsSync(file) ? `\nSign in to the API (POST /v1/auth/login) as:\n${readFileSync(file, 'utf8').replace(/^/gm, '  ')}` : '';
-    process.stdout.write(`\nDealDome is running:\n${rows.join('\n')}\n${credentials}Press Ctrl-C to stop.\n\n`);
+    const kept = file && existsSync(file) ? keptCredentials(readFileSync(file, 'utf8')) : '';
+    let credentials = '';
+    if (kept) credentials = `\nSign in to the API (POST /v1/auth/login) as:\n${kept.replace(/^/gm, '  ')}\n`;
+    else if (file) {
+      credentials =
+        `\nNo demo admin of this database is kept in ${file} (it was seeded from elsewhere);\n` +
+        'create a login with: pnpm dealdome users:create --email you@example.com --role admin\n';
+    }
+    say(`\nDealDome is running:\n${rows.join('\n')}\n${credentials}Press Ctrl-C to stop.\n`);
   } else {
     process.stderr.write(`not ready: ${services.filter((_, i) => !results[i]).map((s) => s.name).join(', ')}\n`);
-    stop(1);
+    stop('SIGTERM', 1);
   }
 }

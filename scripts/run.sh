@@ -19,15 +19,19 @@ if [ -z "${SETTINGS_ENCRYPTION_KEY:-}" ]; then
   export SETTINGS_ENCRYPTION_KEY
 fi
 bash scripts/install.sh
-eval "$(bash scripts/ensure-services.sh)"
+# (Assigned first: `eval "$(…)"` alone would carry on after a failure.)
+services_env=$(bash scripts/ensure-services.sh)
+eval "$services_env"
 pnpm exec turbo run build --output-logs=errors-only
 pnpm --silent dealdome migrate
 # Demo data on an empty installation; the demo admin's password is shown once by the
-# CLI, so it is kept (owner-only) in .run/ to be printed on every start.
+# CLI, so it is kept (owner-only) in .run/ to be printed on every start — with the
+# database it belongs to (password left out), so another database's is never shown.
 seeded=$(pnpm --silent dealdome demo:seed --if-empty)
 printf '%s\n' "$seeded" | grep -v '^demo admin' || true
 if printf '%s\n' "$seeded" | grep -q '^demo admin password:'; then
-  (umask 077; printf '%s\n' "$seeded" | grep '^demo admin' > .run/demo-admin)
+  database=$(node -e 'const u = new URL(process.argv[1]); u.password = ""; process.stdout.write(u.href)' "$DATABASE_URL")
+  (umask 077; { printf 'database: %s\n' "$database"; printf '%s\n' "$seeded" | grep '^demo admin'; } > .run/demo-admin)
 fi
 # Migrated once above; the services only verify the schema, they don't race to apply it.
 export MIGRATE_ON_START=false

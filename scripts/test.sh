@@ -8,7 +8,9 @@ bash scripts/install.sh
 # With a Docker engine the tests start their own containers (testcontainers);
 # otherwise they use the local services, made ready here.
 if ! (command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1) || [ "${DEALDOME_TESTCONTAINERS:-}" = "false" ]; then
-  eval "$(DATABASE_URL="${TEST_DATABASE_URL:-${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}}" bash scripts/ensure-services.sh)"
+  # (Assigned first: `eval "$(…)"` alone would carry on after a failure.)
+  services_env=$(DATABASE_URL="${TEST_DATABASE_URL:-${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}}" bash scripts/ensure-services.sh)
+  eval "$services_env"
   export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$DATABASE_URL}" TEST_REDIS_URL="${TEST_REDIS_URL:-$REDIS_URL}"
 fi
 log=$(mktemp)
