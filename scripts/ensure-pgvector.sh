@@ -35,6 +35,11 @@ if version_ok "$have"; then
 fi
 
 if [ "$(id -u)" != "0" ]; then
+  # Building needs root (apt-get, make install): the README's "root, or sudo".
+  if command -v sudo >/dev/null; then
+    log "pgvector is missing; building it needs root, asking sudo"
+    exec sudo DATABASE_URL="$DATABASE_URL" bash "$0" "$@"
+  fi
   log "pgvector is missing and building it needs root (apt-get, make install); run this script as root"
   exit 1
 fi
@@ -42,21 +47,38 @@ fi
 major=$(psql "$(admin_url)" -tAq -c "SELECT current_setting('server_version_num')::int / 10000")
 log "PostgreSQL major version $major; pgvector ${have:-absent}; building pgvector >= $PGVECTOR_MIN_VERSION"
 
-# The archive address and keyring of the main Debian suite this machine already uses.
+# The archive address and keyring of the main Debian suite this machine already uses:
+# the first deb822 stanza (or one-line entry) of type deb for this release's codename
+# that is not the security archive.
+codename=$(. /etc/os-release; echo "${VERSION_CODENAME:-}")
 archive_uri=""
 keyring=""
 for f in /etc/apt/sources.list.d/*.sources; do
   [ -e "$f" ] || continue
-  uri=$(sed -n 's/^[Uu][Rr][Ii][Ss]:[[:space:]]*//p' "$f" | head -n1)
-  case "$uri" in *debian-security*|"") continue ;; esac
-  if sed -n 's/^[Ss]uites:[[:space:]]*//p' "$f" | grep -qw "$(. /etc/os-release; echo "$VERSION_CODENAME")"; then
-    archive_uri=${uri%% *}
-    keyring=$(sed -n 's/^[Ss]igned-[Bb]y:[[:space:]]*//p' "$f" | head -n1)
+  found=$(awk -v codename="$codename" '
+    function check() {
+      if (!done && types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " codename " ") && uris !~ /security/ && uris != "") {
+        split(uris, u, " "); print u[1] "\t" keyring; done = 1; exit
+      }
+      types = ""; uris = ""; suites = ""; keyring = ""
+    }
+    /^[[:space:]]*$/ { check(); next }
+    /^[[:space:]]*#/ { next }
+    tolower($1) == "types:"     { sub(/^[^:]*:[[:space:]]*/, ""); types = $0 }
+    tolower($1) == "uris:"      { sub(/^[^:]*:[[:space:]]*/, ""); uris = $0 }
+    tolower($1) == "suites:"    { sub(/^[^:]*:[[:space:]]*/, ""); suites = $0 }
+    tolower($1) == "signed-by:" { sub(/^[^:]*:[[:space:]]*/, ""); keyring = $0 }
+    END { check() }' "$f")
+  if [ -n "$found" ]; then
+    archive_uri=${found%%$'\t'*}
+    keyring=${found#*$'\t'}
     break
   fi
 done
 if [ -z "$archive_uri" ] && [ -f /etc/apt/sources.list ]; then
-  archive_uri=$(awk '$1=="deb" && $2 !~ /^\[/ && $2 !~ /security/ {print $2; exit} $1=="deb" && $2 ~ /^\[/ && $3 !~ /security/ {print $3; exit}' /etc/apt/sources.list)
+  # One-line format: deb [options] uri suite components…
+  archive_uri=$(sed -e 's/\[[^]]*\]//' /etc/apt/sources.list |
+    awk -v codename="$codename" '$1 == "deb" && $3 == codename && $2 !~ /security/ {print $2; exit}')
 fi
 if [ -z "$archive_uri" ]; then
   log "could not find the Debian archive address in this machine's apt sources"
