@@ -5,10 +5,11 @@
 // Each service runs in its own process group, so a terminal's Ctrl-C (SIGINT to the
 // whole foreground group) reaches only this launcher, which passes exactly one signal
 // on to each service: a service that got the terminal's SIGINT *and* ours would take
-// the second as "exit now" and skip its graceful stop. A second Ctrl-C is passed on
-// too, and then does mean "exit now". When whatever started the launcher goes away
-// (`pnpm start` stopped with SIGTERM kills its `sh`, not us), the services are
-// stopped the same way, never left behind.
+// the second as "exit now" and skip its graceful stop. A second Ctrl-C (a moment
+// later, not the same one delivered twice) is passed on too, and then does mean "exit
+// now". When whatever started the launcher goes away (`pnpm start` stopped with
+// SIGTERM kills its `sh`, not us), the services are stopped the same way, never left
+// behind.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -71,13 +72,19 @@ function finish() {
   process.exit(exitCode);
 }
 
+let stoppingSince = 0;
 function stop(signal = 'SIGTERM', code = 0) {
   if (stopping) {
-    // A second signal: pass it on; the services then exit at once.
+    // The same stop delivered twice (a terminal's Ctrl-C reaches pnpm too, which may
+    // pass it on): ignored. A second signal a moment later is passed on, and the
+    // services then exit at once.
+    if (Date.now() - stoppingSince < 1000) return;
+    say(`second signal (${signal}): the services exit now`);
     for (const child of children.values()) child.kill(signal);
     return;
   }
   stopping = true;
+  stoppingSince = Date.now();
   exitCode = code;
   if (children.size > 0) say(`\nstopping ${children.size} services (${signal})…`);
   for (const child of children.values()) child.kill(signal);
