@@ -86,7 +86,7 @@ export function buildProgram(out: (line: string) => void = (line) => process.std
         } else {
           const summary = await seedDemoData(db, { stores, days });
           out(
-            `demo data: ${summary.stores} stores, ${summary.products} products, ${summary.dailyFinancials} days of sales, ` +
+            `demo data: ${summary.stores} stores, ${summary.products} products, ${summary.dailyFinancials} store-days of sales, ` +
               `${summary.adSpendEntries} ad-spend entries, ${summary.fixedCosts} fixed costs, ${summary.fxRates} exchange rates`,
           );
         }

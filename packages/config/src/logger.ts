@@ -8,25 +8,16 @@ export type { Logger } from 'pino';
  * request headers and job data; listing them here is cheaper than auditing every
  * log call.
  */
-export const redactPaths = [
+/** Keys that hold a secret wherever they appear (top level or one object down). */
+const secretKeys = [
   'password',
-  '*.password',
   'token',
-  '*.token',
   'accessToken',
-  '*.accessToken',
   'refreshToken',
-  '*.refreshToken',
   'apiKey',
-  '*.apiKey',
   'secret',
-  '*.secret',
   'authorization',
-  '*.authorization',
-  'headers.authorization',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-telegram-bot-api-secret-token"]',
+  'connectionString',
   'DATABASE_URL',
   'DATABASE_READ_URL',
   'REDIS_URL',
@@ -35,8 +26,16 @@ export const redactPaths = [
   'ANTHROPIC_API_KEY',
   'OPENAI_API_KEY',
   'JWT_SECRET',
-  'ENCRYPTION_KEY',
+  'SETTINGS_ENCRYPTION_KEY',
+  'SHOPIFY_ENCRYPTION_KEY',
   'SENTRY_DSN',
+];
+
+export const redactPaths = [
+  ...secretKeys.flatMap((key) => [key, `*.${key}`]),
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-telegram-bot-api-secret-token"]',
 ];
 
 export function createLogger(

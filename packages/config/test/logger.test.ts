@@ -28,11 +28,13 @@ describe('logger', () => {
         req: { headers: { authorization: 'Bearer abc' } },
         config: { apiKey: 'sk-123', token: 't' },
         TELEGRAM_BOT_TOKEN: '123:ABC',
+        env: { SETTINGS_ENCRYPTION_KEY: 'key-bytes', DATABASE_URL: 'postgres://u:dbpw@h/d' },
+        pool: { connectionString: 'postgres://u:poolpw@h/d' },
       },
       'login',
     );
     const text = JSON.stringify(lines[0]);
-    for (const secret of ['pw1', 'pw2', 'Bearer abc', 'sk-123', '123:ABC']) expect(text).not.toContain(secret);
+    for (const secret of ['pw1', 'pw2', 'Bearer abc', 'sk-123', '123:ABC', 'key-bytes', 'dbpw', 'poolpw']) expect(text).not.toContain(secret);
     expect(text).toContain('a@b.c');
   });
 
