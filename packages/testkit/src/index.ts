@@ -4,3 +4,4 @@ export * from './redis';
 export * from './proxy';
 export * from './service-process';
 export * from './service-suite';
+export * from './fakes';

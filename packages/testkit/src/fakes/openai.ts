@@ -1,0 +1,432 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Recorder, clientGone, headersWithoutSecrets, listenOnLoopback, readBody, sendJson, sleep } from './http';
+import type { LoopbackServer } from './http';
+
+/**
+ * A fake OpenAI embeddings API on loopback: `POST /v1/embeddings` as the openai
+ * SDK sends it (give the client `baseURL: fake.baseURL`). Vectors are
+ * deterministic (see fakeEmbedding), answered as floats or, as the SDK asks by
+ * default, as base64 of little-endian float32. The API's limits are enforced with
+ * its error bodies `{error:{message,type,param,code}}`.
+ *
+ * Tokens are approximated as ceil(characters / 4) per string input (a token-id
+ * array counts its length): close to cl100k for English prose, low for code and
+ * for languages that tokenise densely.
+ */
+
+export const OPENAI_MAX_INPUTS = 2048;
+export const OPENAI_MAX_TOKENS_PER_INPUT = 8192;
+export const OPENAI_MAX_TOKENS_PER_REQUEST = 300_000;
+
+/** Native width of each model, and whether `dimensions` may shorten it. */
+const MODELS: Record<string, { dimensions: number; shortenable: boolean }> = {
+  'text-embedding-3-small': { dimensions: 1536, shortenable: true },
+  'text-embedding-3-large': { dimensions: 3072, shortenable: true },
+  'text-embedding-ada-002': { dimensions: 1536, shortenable: false },
+};
+
+export type OpenAIErrorSpec =
+  | { error: 'rate_limit'; retryAfter?: number }
+  | { error: 'insufficient_quota' }
+  | { error: 'server_error' }
+  | {
+      error: 'custom';
+      status: number;
+      message: string;
+      type: string;
+      param?: string | null;
+      code?: string | null;
+      headers?: Record<string, string>;
+    };
+
+export interface RecordedOpenAIRequest {
+  requestId: string;
+  at: number;
+  method: string;
+  path: string;
+  /** Every header except authorization. */
+  headers: Record<string, string>;
+  retryCount: number;
+  body: Record<string, unknown>;
+  model?: string;
+  /** The inputs as a list, whichever form they came in. */
+  inputs: (string | number[])[];
+  dimensions?: number;
+  encodingFormat?: string;
+  status: number;
+}
+
+export interface FakeOpenAIOptions {
+  port?: number;
+  host?: string;
+  /** When set, other keys get 401 invalid_api_key. */
+  apiKey?: string;
+  latencyMs?: number;
+}
+
+export function approximateTokens(input: string | number[]): number {
+  return typeof input === 'string' ? Math.ceil(input.length / 4) : input.length;
+}
+
+export class FakeOpenAI {
+  /** Root URL of the server. */
+  readonly url: string;
+  /** `{url}/v1`: the SDK's `baseURL`. */
+  readonly baseURL: string;
+  private readonly server: LoopbackServer;
+  private readonly options: FakeOpenAIOptions;
+  private readonly closing = new AbortController();
+  private readonly recorder = new Recorder<RecordedOpenAIRequest>();
+  private readonly injected: { error: OpenAIErrorSpec; remaining: number }[] = [];
+
+  private constructor(server: LoopbackServer, options: FakeOpenAIOptions, handle: { current?: FakeOpenAI }) {
+    this.server = server;
+    this.url = server.url;
+    this.baseURL = `${server.url}/v1`;
+    this.options = options;
+    handle.current = this;
+  }
+
+  static async start(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
+    const handle: { current?: FakeOpenAI } = {};
+    const server = await listenOnLoopback(
+      async (req, res) => {
+        if (!handle.current) throw new Error('not started yet');
+        await handle.current.handle(req, res);
+      },
+      options.port ?? 0,
+      options.host,
+    );
+    return new FakeOpenAI(server, options, handle);
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    await this.server.close();
+  }
+
+  get requests(): readonly RecordedOpenAIRequest[] {
+    return this.recorder.all;
+  }
+
+  waitForRequest(predicate: (request: RecordedOpenAIRequest) => boolean, timeoutMs = 5000): Promise<RecordedOpenAIRequest> {
+    return this.recorder.waitFor(predicate, timeoutMs, (all) => `${all.length} request(s) received`);
+  }
+
+  /** The next `times` requests fail with this error. */
+  injectError(error: OpenAIErrorSpec, times = 1): this {
+    this.injected.push({ error, remaining: times });
+    return this;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake.invalid');
+    const requestId = `req_${randomBytes(16).toString('hex')}`;
+    const started = Date.now();
+    const headers = headersWithoutSecrets(req, ['authorization', 'api-key']);
+    const raw = await readBody(req);
+    const record: RecordedOpenAIRequest = {
+      requestId,
+      at: started,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      headers,
+      retryCount: Number(headers['x-stainless-retry-count'] ?? 0) || 0,
+      body: {},
+      inputs: [],
+      status: 0,
+    };
+    const fail = (
+      status: number,
+      error: { message: string; type: string; param?: string | null; code?: string | null },
+      extra: Record<string, string> = {},
+    ) => {
+      record.status = status;
+      this.recorder.push(record);
+      sendJson(
+        res,
+        status,
+        { error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code ?? null } },
+        {
+          'x-request-id': requestId,
+          ...extra,
+        },
+      );
+    };
+    const invalid = (message: string, param: string | null = null, code: string | null = null) =>
+      fail(400, { message, type: 'invalid_request_error', param, code });
+
+    if (req.method !== 'POST' || url.pathname !== '/v1/embeddings') {
+      fail(404, { message: `Invalid URL (${req.method} ${url.pathname})`, type: 'invalid_request_error' });
+      return;
+    }
+    const key = req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined;
+    if (!key) {
+      fail(401, {
+        message: "You didn't provide an API key. Provide it in an Authorization header using Bearer auth.",
+        type: 'invalid_request_error',
+      });
+      return;
+    }
+    if (this.options.apiKey !== undefined && key !== this.options.apiKey) {
+      fail(401, {
+        message: `Incorrect API key provided: ${key.slice(0, 3)}***${key.slice(-4)}.`,
+        type: 'invalid_request_error',
+        code: 'invalid_api_key',
+      });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      invalid('We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.');
+      return;
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      invalid('We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.');
+      return;
+    }
+    const request = body as Record<string, unknown>;
+    record.body = request;
+    if (typeof request.model === 'string') record.model = request.model;
+    if (typeof request.dimensions === 'number') record.dimensions = request.dimensions;
+    if (typeof request.encoding_format === 'string') record.encodingFormat = request.encoding_format;
+
+    if (request.model === undefined) return invalid('you must provide a model parameter', 'model');
+    if (typeof request.model !== 'string')
+      return invalid("Invalid type for 'model': expected a string.", 'model', 'invalid_type');
+    const modelName = request.model;
+    if (request.input === undefined) return invalid("'input' is a required property", 'input');
+    const inputs = asInputs(request.input);
+    if (!inputs)
+      return invalid(
+        "Invalid type for 'input': expected a string, an array of strings or an array of token arrays.",
+        'input',
+        'invalid_type',
+      );
+    record.inputs = inputs;
+    const model = MODELS[modelName];
+    if (!model) {
+      return fail(404, {
+        message: `The model \`${modelName}\` does not exist or you do not have access to it.`,
+        type: 'invalid_request_error',
+        code: 'model_not_found',
+      });
+    }
+    if (inputs.length === 0) {
+      return invalid(
+        "Invalid 'input': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+        'input',
+        'empty_array',
+      );
+    }
+    if (inputs.length > OPENAI_MAX_INPUTS) {
+      return invalid(
+        `Invalid 'input': array too long. Expected an array with maximum length ${OPENAI_MAX_INPUTS}, but got an array with length ${inputs.length} instead.`,
+        'input',
+        'array_above_max_length',
+      );
+    }
+    let total = 0;
+    for (const [index, input] of inputs.entries()) {
+      const tokens = approximateTokens(input);
+      if (tokens === 0) return invalid(`Invalid 'input[${index}]': empty string.`, `input[${index}]`, 'empty_string');
+      if (tokens > OPENAI_MAX_TOKENS_PER_INPUT) {
+        return invalid(
+          `Invalid 'input[${index}]': maximum input length is ${OPENAI_MAX_TOKENS_PER_INPUT} tokens.`,
+          `input[${index}]`,
+        );
+      }
+      total += tokens;
+    }
+    if (total > OPENAI_MAX_TOKENS_PER_REQUEST) {
+      return fail(400, {
+        message: `Requested ${total} tokens, max ${OPENAI_MAX_TOKENS_PER_REQUEST} tokens per request`,
+        type: 'max_tokens_per_request',
+        code: 'max_tokens_per_request',
+      });
+    }
+    let dimensions = model.dimensions;
+    if (request.dimensions !== undefined) {
+      if (!model.shortenable) return invalid('This model does not support specifying dimensions.', 'dimensions');
+      if (
+        typeof request.dimensions !== 'number' ||
+        !Number.isInteger(request.dimensions) ||
+        request.dimensions < 1 ||
+        request.dimensions > model.dimensions
+      ) {
+        return invalid(
+          `Invalid value for 'dimensions' = ${JSON.stringify(request.dimensions)}. Must be an integer between 1 and ${model.dimensions}.`,
+          'dimensions',
+        );
+      }
+      dimensions = request.dimensions;
+    }
+    const format = request.encoding_format ?? 'float';
+    if (format !== 'float' && format !== 'base64') {
+      return invalid(
+        `Invalid value: ${JSON.stringify(format)}. Supported values are: 'float' and 'base64'.`,
+        'encoding_format',
+        'invalid_value',
+      );
+    }
+
+    const injected = this.injected[0];
+    if (injected) {
+      injected.remaining -= 1;
+      if (injected.remaining <= 0) this.injected.shift();
+      const { status, error, headers: extra } = errorResponse(injected.error, modelName);
+      return fail(status, error, extra);
+    }
+
+    const signal = AbortSignal.any([clientGone(req, res), this.closing.signal]);
+    await sleep(this.options.latencyMs ?? 0, signal);
+    if (signal.aborted) {
+      this.recorder.push(record);
+      return;
+    }
+    const data = inputs.map((input, index) => {
+      const vector = fakeEmbedding(input, { model: modelName, dimensions });
+      return { object: 'embedding', index, embedding: format === 'base64' ? toBase64(vector) : vector };
+    });
+    record.status = 200;
+    this.recorder.push(record);
+    sendJson(
+      res,
+      200,
+      { object: 'list', data, model: request.model, usage: { prompt_tokens: total, total_tokens: total } },
+      { 'x-request-id': requestId, 'openai-processing-ms': String(Date.now() - started) },
+    );
+  }
+}
+
+function asInputs(input: unknown): (string | number[])[] | undefined {
+  if (typeof input === 'string') return [input];
+  if (!Array.isArray(input)) return undefined;
+  if (input.every((i) => typeof i === 'string')) return input;
+  if (input.every((i) => typeof i === 'number')) return [input];
+  if (input.every((i) => Array.isArray(i) && i.every((t) => typeof t === 'number'))) return input;
+  return undefined;
+}
+
+function errorResponse(
+  spec: OpenAIErrorSpec,
+  model: string,
+): {
+  status: number;
+  error: { message: string; type: string; param?: string | null; code?: string | null };
+  headers: Record<string, string>;
+} {
+  switch (spec.error) {
+    case 'rate_limit': {
+      const seconds = spec.retryAfter ?? 1;
+      return {
+        status: 429,
+        error: {
+          message: `Rate limit reached for ${model} on requests per min (RPM): Limit 3000, Used 3000, Requested 1. Please try again in ${seconds}s.`,
+          type: 'requests',
+          code: 'rate_limit_exceeded',
+        },
+        headers: {
+          'retry-after': String(seconds),
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': `${seconds}s`,
+        },
+      };
+    }
+    case 'insufficient_quota':
+      return {
+        status: 429,
+        error: {
+          message: 'You exceeded your current quota, please check your plan and billing details.',
+          type: 'insufficient_quota',
+          code: 'insufficient_quota',
+        },
+        headers: {},
+      };
+    case 'server_error':
+      return {
+        status: 500,
+        error: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error' },
+        headers: {},
+      };
+    case 'custom':
+      return {
+        status: spec.status,
+        error: { message: spec.message, type: spec.type, param: spec.param ?? null, code: spec.code ?? null },
+        headers: spec.headers ?? {},
+      };
+  }
+}
+
+/** Little-endian float32, base64: what the API returns for encoding_format "base64". */
+function toBase64(vector: number[]): string {
+  const view = new DataView(new ArrayBuffer(vector.length * 4));
+  vector.forEach((value, index) => view.setFloat32(index * 4, value, true));
+  return Buffer.from(view.buffer).toString('base64');
+}
+
+const tokenVectors = new Map<string, Float64Array>();
+const TOKEN_VECTOR_CACHE_LIMIT = 50_000;
+
+/** A reproducible pseudo-random vector (entries in [-1, 1)) for a seed string; words are cached, whole texts not. */
+function seededVector(seed: string, width: number, cache: boolean): Float64Array {
+  const cacheKey = `${width}:${seed}`;
+  const cached = cache ? tokenVectors.get(cacheKey) : undefined;
+  if (cached) return cached;
+  const digest = createHash('sha256').update(seed).digest();
+  // xoshiro128** seeded from the digest: fast and good enough for spreading vectors.
+  const s = new Uint32Array([digest.readUInt32LE(0), digest.readUInt32LE(4), digest.readUInt32LE(8), digest.readUInt32LE(12)]);
+  if (s.every((v) => v === 0)) s[0] = 1;
+  const vector = new Float64Array(width);
+  for (let i = 0; i < width; i++) {
+    const s0 = s[0] as number;
+    const s1 = s[1] as number;
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = (s1 << 9) >>> 0;
+    s[2] = (s[2] as number) ^ s0;
+    s[3] = (s[3] as number) ^ s1;
+    s[1] = s1 ^ s[2];
+    s[0] = s0 ^ s[3];
+    s[2] = s[2] ^ t;
+    s[3] = rotl(s[3], 11);
+    vector[i] = result / 0x80000000 - 1;
+  }
+  if (cache) {
+    if (tokenVectors.size >= TOKEN_VECTOR_CACHE_LIMIT) tokenVectors.clear();
+    tokenVectors.set(cacheKey, vector);
+  }
+  return vector;
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/**
+ * The fake's embedding of one input: deterministic, L2-normalised, and shaped so
+ * that similarity means something. Each word contributes a fixed pseudo-random
+ * direction and the whole text one more, so texts sharing words are close,
+ * reworded texts less so, and different texts are never identical. A shortened
+ * vector (`dimensions`) is the full one cut and renormalised, as with the
+ * text-embedding-3 models.
+ */
+export function fakeEmbedding(input: string | number[], options: { model?: string; dimensions?: number } = {}): number[] {
+  const width = MODELS[options.model ?? 'text-embedding-3-small']?.dimensions ?? 1536;
+  const text = typeof input === 'string' ? input : input.join(' ');
+  const words = typeof input === 'string' ? (input.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) : input.map(String);
+  const sum = new Float64Array(width);
+  for (const word of words) {
+    const vector = seededVector(`word:${word}`, width, true);
+    for (let i = 0; i < width; i++) sum[i] = (sum[i] as number) + (vector[i] as number);
+  }
+  const whole = seededVector(`text:${text}`, width, false);
+  const weight = 0.5 * Math.sqrt(Math.max(1, words.length));
+  for (let i = 0; i < width; i++) sum[i] = (sum[i] as number) + weight * (whole[i] as number);
+  const size = Math.min(width, options.dimensions ?? width);
+  const cut = Array.from(sum.subarray(0, size));
+  const norm = Math.sqrt(cut.reduce((acc, v) => acc + v * v, 0)) || 1;
+  return cut.map((v) => Math.fround(v / norm));
+}
