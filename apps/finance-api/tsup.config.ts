@@ -1,4 +1,18 @@
+import { cpSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { defineConfig } from 'tsup';
 import { serviceBundle } from '../../tsup.shared';
 
-export default defineConfig(serviceBundle);
+/** The /docs renderer's files, copied beside the bundle: the image has no node_modules (see src/http/docs.ts). */
+const RENDERER_FILES = ['swagger-ui.css', 'swagger-ui-bundle.js', 'favicon-32x32.png'];
+
+export default defineConfig({
+  ...serviceBundle,
+  onSuccess: async () => {
+    if (typeof serviceBundle.onSuccess === 'function') await serviceBundle.onSuccess();
+    const from = path.dirname(createRequire(path.resolve('package.json')).resolve('swagger-ui-dist/package.json'));
+    mkdirSync(path.resolve('dist/swagger-ui'), { recursive: true });
+    for (const file of RENDERER_FILES) cpSync(path.join(from, file), path.resolve('dist/swagger-ui', file));
+  },
+});

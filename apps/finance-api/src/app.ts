@@ -6,7 +6,10 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Platform } from '@dealdome/queues';
 import type { AuthConfig } from '@dealdome/domain';
+import { Api } from './http/api';
 import { guards } from './http/auth';
+import { docsPage } from './http/docs';
+import { assertEveryRouteDocumented } from './http/openapi';
 import { errorHandler, notFoundHandler, sendProblem } from './http/problem';
 import { apiTokenRoutes } from './routes/api-tokens';
 import { authRoutes } from './routes/auth';
@@ -14,11 +17,13 @@ import { adSpendRoutes } from './routes/ad-spend';
 import { dailyFinancialsRoutes } from './routes/daily-financials';
 import { fixedCostRoutes } from './routes/fixed-costs';
 import { fxRateRoutes } from './routes/fx-rates';
+import { openApiRoutes } from './routes/openapi';
 import { productRoutes } from './routes/products';
 import { reportRoutes } from './routes/reports';
 import { settingsRoutes } from './routes/settings';
 import { storeRoutes } from './routes/stores';
 import type { Env } from './env';
+import { version } from '../package.json';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -32,25 +37,51 @@ export function authConfig(env: Env): AuthConfig {
   };
 }
 
-/** Routes whose body is not JSON, with the one media type each takes. */
-const NON_JSON_BODIES: Record<string, string> = { '/v1/ad-spend/import': 'text/csv' };
+/** A body must be of the route's media type (JSON unless the route declares another); anything else is refused before it is parsed. */
+function requireBodyType(api: Api): RequestHandler {
+  return (req, res, next) => {
+    const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+    const expected = api.bodyTypeAt(req.path);
+    if (hasBody && !req.is(expected)) {
+      sendProblem(res, 415, `Send the body as ${expected}.`, { code: 'unsupported_media_type' });
+      return;
+    }
+    next();
+  };
+}
 
-/** A body must be of the route's media type (JSON unless listed); anything else is refused before it is parsed. */
-const requireBodyType: RequestHandler = (req, res, next) => {
-  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
-  const expected = NON_JSON_BODIES[req.path] ?? 'application/json';
-  if (hasBody && !req.is(expected)) {
-    sendProblem(res, 415, `Send the body as ${expected}.`, { code: 'unsupported_media_type' });
-    return;
-  }
-  next();
+const API_INFO = {
+  title: 'DealDome finance API',
+  version,
+  description:
+    'Stores, products, costs, ad spend, daily figures, exchange rates and the P&L of the DealDome shops.\n\n' +
+    'Send `Authorization: Bearer …` with an access token from `POST /v1/auth/login` or an API token. ' +
+    'Amounts are decimal strings (`"1234.50"`) with their currency. Lists take `limit` and `cursor` and answer `{data, nextCursor}`; ' +
+    'lists and reports answer `?format=csv` with a CSV file. Every error is `application/problem+json`.',
 };
 
 export function createApp(platform: Platform, env: Env): express.Express {
   const { database, logger } = platform;
   const db = database.db;
   const config = authConfig(env);
-  const guard = guards(db, config);
+  const api = new Api(guards(db, config), API_INFO);
+  authRoutes(api, db, config, {
+    perEmail: env.LOGIN_RATE_LIMIT_MAX,
+    perAddress: env.LOGIN_RATE_LIMIT_IP_MAX,
+    windowSeconds: env.LOGIN_RATE_LIMIT_WINDOW_SECONDS,
+    redis: platform.redis,
+    prefix: env.QUEUE_PREFIX,
+  });
+  apiTokenRoutes(api, db);
+  storeRoutes(api, db);
+  productRoutes(api, db);
+  fixedCostRoutes(api, db);
+  adSpendRoutes(api, db);
+  dailyFinancialsRoutes(api, db);
+  fxRateRoutes(api, db);
+  settingsRoutes(api, db, env.SETTINGS_ENCRYPTION_KEY);
+  reportRoutes(api, db);
+  openApiRoutes(api);
 
   const app = express();
   app.disable('x-powered-by');
@@ -68,29 +99,18 @@ export function createApp(platform: Platform, env: Env): express.Express {
     }),
   );
   app.use(helmet());
-  app.use(cors({ origin: env.CORS_ORIGINS, credentials: false, exposedHeaders: ['x-request-id'] }));
-  app.use(requireBodyType);
-  app.use(express.json({ limit: '1mb', strict: true }));
-
   app.use(
-    authRoutes(
-      db,
-      config,
-      { perEmail: env.LOGIN_RATE_LIMIT_MAX, perAddress: env.LOGIN_RATE_LIMIT_IP_MAX, windowSeconds: env.LOGIN_RATE_LIMIT_WINDOW_SECONDS, redis: platform.redis, prefix: env.QUEUE_PREFIX },
-      guard.read,
-    ),
+    cors({ origin: env.CORS_ORIGINS, credentials: false, exposedHeaders: ['x-request-id', 'x-next-cursor', 'link', 'content-disposition'] }),
   );
-  app.use(apiTokenRoutes(db, guard.admin));
-  app.use(storeRoutes(db, guard));
-  app.use(productRoutes(db, guard));
-  app.use(fixedCostRoutes(db, guard));
-  app.use(adSpendRoutes(db, guard));
-  app.use(dailyFinancialsRoutes(db, guard));
-  app.use(fxRateRoutes(db, guard));
-  app.use(settingsRoutes(db, guard, env.SETTINGS_ENCRYPTION_KEY));
-  app.use(reportRoutes(db, guard));
-
+  app.use(docsPage());
+  app.use(requireBodyType(api));
+  app.use(express.json({ limit: '1mb', strict: true }));
+  app.use(api.router);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
+
+  assertEveryRouteDocumented(app, api.operations);
+  // Built now, so a schema the document cannot describe stops start-up rather than the first request for it.
+  api.document();
   return app;
 }

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { AppError } from '@dealdome/domain';
+import { AdSpendImportRejected, AppError } from '@dealdome/domain';
 import type { FieldErrors } from '@dealdome/domain';
 import type { Logger } from '@dealdome/config';
 import type { z } from 'zod';
@@ -19,7 +19,12 @@ const titles: Record<number, string> = {
 };
 
 /** RFC 9457 problem details, the only error shape the API answers with. */
-export function sendProblem(res: Response, status: number, detail?: string, extra: { code?: string; errors?: FieldErrors } = {}): void {
+export function sendProblem(
+  res: Response,
+  status: number,
+  detail?: string,
+  extra: { code?: string; errors?: FieldErrors; extensions?: Record<string, unknown> } = {},
+): void {
   res
     .status(status)
     .type('application/problem+json')
@@ -30,6 +35,7 @@ export function sendProblem(res: Response, status: number, detail?: string, extr
       ...(detail !== undefined && { detail }),
       ...(extra.code !== undefined && { code: extra.code }),
       ...(extra.errors !== undefined && { errors: extra.errors }),
+      ...extra.extensions,
     });
 }
 
@@ -40,6 +46,11 @@ export function fieldErrors(error: z.ZodError): FieldErrors {
     (errors[key] ??= []).push(issue.message);
   }
   return errors;
+}
+
+/** Members a refusal adds to the standard ones: a rejected CSV import lists its bad rows. */
+function extensionsOf(err: AppError): Record<string, unknown> | undefined {
+  return err instanceof AdSpendImportRejected ? { badRows: err.badRows, rows: err.rows } : undefined;
 }
 
 /** Parses input with its schema; a mismatch is a 400 naming each bad field. */
@@ -53,9 +64,15 @@ export const notFoundHandler: RequestHandler = (req, res) =>
   sendProblem(res, 404, `No route for ${req.method} ${req.path}.`, { code: 'route_not_found' });
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
+  return (err: unknown, req, res, next) => {
+    // Part of the answer is out (a CSV download that failed midway): only ending the connection is left.
+    if (res.headersSent) {
+      (req.log ?? logger).error({ err }, 'error after the answer started');
+      next(err);
+      return;
+    }
     if (err instanceof AppError) {
-      sendProblem(res, err.status, err.message, { code: err.code, ...(err.fieldErrors && { errors: err.fieldErrors }) });
+      sendProblem(res, err.status, err.message, { code: err.code, ...(err.fieldErrors && { errors: err.fieldErrors }), extensions: extensionsOf(err) });
       return;
     }
     // body-parser and friends mark malformed requests with a 4xx status and a type.

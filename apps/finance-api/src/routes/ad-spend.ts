@@ -1,9 +1,11 @@
-import express, { Router } from 'express';
 import type { Response } from 'express';
 import {
-  AdSpendImportRejected,
   adSpendFilters,
+  adSpendImportOutput,
+  adSpendImportProblemOutput,
   adSpendInput,
+  adSpendOutput,
+  adSpendPageOutput,
   adSpendPatch,
   createAdSpend,
   deleteAdSpend,
@@ -16,65 +18,103 @@ import {
 } from '@dealdome/domain';
 import type { Database } from '@dealdome/db';
 import { z } from 'zod';
-import { parseInput } from '../http/problem';
+import type { Api } from '../http/api';
 import { principalOf } from '../http/auth';
-import type { Guards } from '../http/auth';
 
 const idParam = z.object({ id: uuid });
-const importQuery = z.object({ storeId: uuid.optional() });
+const importQuery = z.object({ storeId: uuid.optional().meta({ description: 'The store of every row, when the file has no store column' }) });
+// No body at all is an empty file, which the import refuses with the reason.
+const csvFile = z.string().default('');
 
 const actor = (res: Response) => {
   const principal = principalOf(res);
   return principal.kind === 'user' ? principal.user.id : null;
 };
 
-/** The refusal of a CSV import: problem+json that lists every bad row (see AdSpendImportRejected). */
-function sendImportRejected(res: Response, err: AdSpendImportRejected): void {
-  res.status(422).type('application/problem+json').json({
-    type: 'about:blank',
-    title: 'Unprocessable Content',
-    status: 422,
-    detail: err.message,
-    code: err.code,
-    badRows: err.badRows,
-    rows: err.rows,
-  });
-}
-
 /** Ad spend is finance data: everyone reads it, members and admins write it. */
-export function adSpendRoutes(db: Database, guard: Guards): Router {
-  const router = Router();
-
-  router.get('/v1/ad-spend', guard.read, async (req, res) => {
-    res.json(await listAdSpend(db, parseInput(adSpendFilters, req.query), parseInput(pageQuery, req.query)));
+export function adSpendRoutes(api: Api, db: Database): void {
+  api.route({
+    operationId: 'listAdSpend',
+    method: 'get',
+    path: '/v1/ad-spend',
+    summary: 'List ad-spend entries',
+    tag: 'Ad spend',
+    guard: 'read',
+    query: [adSpendFilters, pageQuery],
+    status: 200,
+    response: adSpendPageOutput,
+    csv: { filename: 'ad-spend' },
+    handle: ({ query }) => listAdSpend(db, query, query),
   });
-  router.post('/v1/ad-spend', guard.write, async (req, res) => {
-    res.status(201).json(await createAdSpend(db, parseInput(adSpendInput, req.body), actor(res)));
+  api.route({
+    operationId: 'createAdSpend',
+    method: 'post',
+    path: '/v1/ad-spend',
+    summary: 'Record ad spend',
+    description: "In the store's currency; a product, when given, must be the store's.",
+    tag: 'Ad spend',
+    guard: 'write',
+    body: adSpendInput,
+    status: 201,
+    response: adSpendOutput,
+    problems: [422],
+    handle: ({ body }, { res }) => createAdSpend(db, body, actor(res)),
   });
-
-  // The CSV arrives as the raw body; it is read only once the caller may write.
-  router.post('/v1/ad-spend/import', guard.write, express.text({ type: 'text/csv', limit: '5mb' }), async (req, res) => {
-    const { storeId } = parseInput(importQuery, req.query);
-    const csv = typeof req.body === 'string' ? req.body : '';
-    try {
-      res.status(201).json(await importAdSpendCsv(db, csv, { ...(storeId !== undefined && { storeId }), createdBy: actor(res) }));
-    } catch (err) {
-      if (!(err instanceof AdSpendImportRejected)) throw err;
-      sendImportRejected(res, err);
-    }
+  api.route({
+    operationId: 'importAdSpend',
+    method: 'post',
+    path: '/v1/ad-spend/import',
+    summary: 'Import ad spend from a CSV file',
+    description:
+      'Columns date, platform, amount, currency, and optionally campaign, sku and store (an id or shop domain; or give `?storeId`). ' +
+      'All rows are stored or none: a file with bad rows is refused with every bad row listed (the header is row 1).',
+    tag: 'Ad spend',
+    guard: 'write',
+    query: importQuery,
+    body: csvFile,
+    bodyType: 'text/csv',
+    bodyLimit: '5mb',
+    status: 201,
+    response: adSpendImportOutput,
+    problems: [422],
+    problemSchemas: { 422: adSpendImportProblemOutput },
+    handle: ({ query, body }, { res }) => importAdSpendCsv(db, body, { ...(query.storeId !== undefined && { storeId: query.storeId }), createdBy: actor(res) }),
   });
-
-  router.get('/v1/ad-spend/:id', guard.read, async (req, res) => {
-    res.json(await getAdSpend(db, parseInput(idParam, req.params).id));
+  api.route({
+    operationId: 'getAdSpend',
+    method: 'get',
+    path: '/v1/ad-spend/:id',
+    summary: 'Get an ad-spend entry',
+    tag: 'Ad spend',
+    guard: 'read',
+    params: idParam,
+    status: 200,
+    response: adSpendOutput,
+    handle: ({ params }) => getAdSpend(db, params.id),
   });
-  router.patch('/v1/ad-spend/:id', guard.write, async (req, res) => {
-    const { id } = parseInput(idParam, req.params);
-    res.json(await updateAdSpend(db, id, parseInput(adSpendPatch, req.body)));
+  api.route({
+    operationId: 'updateAdSpend',
+    method: 'patch',
+    path: '/v1/ad-spend/:id',
+    summary: 'Change an ad-spend entry',
+    tag: 'Ad spend',
+    guard: 'write',
+    params: idParam,
+    body: adSpendPatch,
+    status: 200,
+    response: adSpendOutput,
+    problems: [422],
+    handle: ({ params, body }) => updateAdSpend(db, params.id, body),
   });
-  router.delete('/v1/ad-spend/:id', guard.write, async (req, res) => {
-    await deleteAdSpend(db, parseInput(idParam, req.params).id);
-    res.status(204).end();
+  api.route({
+    operationId: 'deleteAdSpend',
+    method: 'delete',
+    path: '/v1/ad-spend/:id',
+    summary: 'Delete an ad-spend entry',
+    tag: 'Ad spend',
+    guard: 'write',
+    params: idParam,
+    status: 204,
+    handle: ({ params }) => deleteAdSpend(db, params.id),
   });
-
-  return router;
 }

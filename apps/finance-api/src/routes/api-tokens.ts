@@ -1,10 +1,8 @@
-import { Router } from 'express';
-import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import { createApiToken, listApiTokens, newApiTokenSchema, revokeApiToken } from '@dealdome/domain';
+import { apiTokenPageOutput, createApiToken, createdApiTokenOutput, listApiTokens, newApiTokenSchema, revokeApiToken } from '@dealdome/domain';
 import type { ApiToken } from '@dealdome/domain';
 import type { Database } from '@dealdome/db';
-import { parseInput } from '../http/problem';
+import type { Api } from '../http/api';
 import { principalOf } from '../http/auth';
 
 const idParam = z.object({ id: z.uuid() });
@@ -20,26 +18,46 @@ const present = (t: ApiToken) => ({
   createdAt: t.createdAt,
 });
 
-export function apiTokenRoutes(db: Database, requireAdmin: RequestHandler): Router {
-  const router = Router();
-
-  router.post('/v1/api-tokens', requireAdmin, async (req, res) => {
-    const input = parseInput(newApiTokenSchema, req.body);
-    const principal = principalOf(res);
-    const { token, secret } = await createApiToken(db, input, principal.kind === 'user' ? principal.user.id : null);
-    // The secret is in this response and nowhere else, ever.
-    res.status(201).json({ ...present(token), token: secret });
+export function apiTokenRoutes(api: Api, db: Database): void {
+  api.route({
+    operationId: 'createApiToken',
+    method: 'post',
+    path: '/v1/api-tokens',
+    summary: 'Create an API token',
+    description: 'The answer carries the secret (`token`) this once; it is stored only as a hash.',
+    tag: 'API tokens',
+    guard: 'admin',
+    body: newApiTokenSchema,
+    status: 201,
+    response: createdApiTokenOutput,
+    handle: async ({ body }, { res }) => {
+      const principal = principalOf(res);
+      const { token, secret } = await createApiToken(db, body, principal.kind === 'user' ? principal.user.id : null);
+      // The secret is in this response and nowhere else, ever.
+      return { ...present(token), token: secret };
+    },
   });
-
-  router.get('/v1/api-tokens', requireAdmin, async (_req, res) => {
-    res.json({ data: (await listApiTokens(db)).map(present), nextCursor: null });
+  api.route({
+    operationId: 'listApiTokens',
+    method: 'get',
+    path: '/v1/api-tokens',
+    summary: 'List API tokens, newest first',
+    tag: 'API tokens',
+    guard: 'admin',
+    status: 200,
+    response: apiTokenPageOutput,
+    csv: { filename: 'api-tokens' },
+    handle: async () => ({ data: (await listApiTokens(db)).map(present), nextCursor: null }),
   });
-
-  router.delete('/v1/api-tokens/:id', requireAdmin, async (req, res) => {
-    const { id } = parseInput(idParam, req.params);
-    await revokeApiToken(db, id);
-    res.status(204).end();
+  api.route({
+    operationId: 'revokeApiToken',
+    method: 'delete',
+    path: '/v1/api-tokens/:id',
+    summary: 'Revoke an API token',
+    tag: 'API tokens',
+    guard: 'admin',
+    params: idParam,
+    status: 204,
+    handle: ({ params }) => revokeApiToken(db, params.id),
   });
-
-  return router;
 }

@@ -1,15 +1,15 @@
-import { Router } from 'express';
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import type { RedisReply } from 'rate-limit-redis';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { login, logout, refresh } from '@dealdome/domain';
+import { login, logout, meOutput, refresh, tokenPairOutput } from '@dealdome/domain';
 import type { AuthConfig } from '@dealdome/domain';
 import type { Database } from '@dealdome/db';
-import { parseInput, sendProblem } from '../http/problem';
+import type { Api } from '../http/api';
 import { principalOf } from '../http/auth';
+import { sendProblem } from '../http/problem';
 
 const loginSchema = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1024) });
 const refreshSchema = z.object({ refreshToken: z.string().min(1).max(200) });
@@ -52,42 +52,69 @@ function loginLimiters(limits: LoginLimits): RequestHandler[] {
   ];
 }
 
-export function authRoutes(db: Database, config: AuthConfig, limits: LoginLimits, requireAny: RequestHandler): Router {
-  const router = Router();
-
-  router.post('/v1/auth/login', ...loginLimiters(limits), async (req, res) => {
-    const { email, password } = parseInput(loginSchema, req.body);
-    res.json(await login(db, config, email, password));
+export function authRoutes(api: Api, db: Database, config: AuthConfig, limits: LoginLimits): void {
+  api.route({
+    operationId: 'login',
+    method: 'post',
+    path: '/v1/auth/login',
+    summary: 'Sign in with email and password',
+    description: 'Failed attempts are limited per email and per client address (429 past the limit).',
+    tag: 'Authentication',
+    guard: 'none',
+    body: loginSchema,
+    status: 200,
+    response: tokenPairOutput,
+    problems: [401, 429],
+    middleware: loginLimiters(limits),
+    handle: ({ body }) => login(db, config, body.email, body.password),
   });
-
-  router.post('/v1/auth/refresh', async (req, res) => {
-    const { refreshToken } = parseInput(refreshSchema, req.body);
-    res.json(await refresh(db, config, refreshToken));
+  api.route({
+    operationId: 'refreshTokens',
+    method: 'post',
+    path: '/v1/auth/refresh',
+    summary: 'Exchange a refresh token for a new pair',
+    description: 'Each refresh token works once; presenting a used one revokes every token of that login.',
+    tag: 'Authentication',
+    guard: 'none',
+    body: refreshSchema,
+    status: 200,
+    response: tokenPairOutput,
+    problems: [401],
+    handle: ({ body }) => refresh(db, config, body.refreshToken),
   });
-
-  router.post('/v1/auth/logout', async (req, res) => {
-    const { refreshToken } = parseInput(refreshSchema, req.body);
-    await logout(db, refreshToken);
-    res.status(204).end();
+  api.route({
+    operationId: 'logout',
+    method: 'post',
+    path: '/v1/auth/logout',
+    summary: 'End the login a refresh token belongs to',
+    tag: 'Authentication',
+    guard: 'none',
+    body: refreshSchema,
+    status: 204,
+    handle: ({ body }) => logout(db, body.refreshToken),
   });
-
-  router.get('/v1/me', requireAny, (_req, res) => {
-    const principal = principalOf(res);
-    if (principal.kind === 'user') {
+  api.route({
+    operationId: 'getMe',
+    method: 'get',
+    path: '/v1/me',
+    summary: 'Who the caller is',
+    tag: 'Authentication',
+    guard: 'read',
+    status: 200,
+    response: meOutput,
+    handle: async (_input, { res }) => {
+      const principal = principalOf(res);
+      if (principal.kind === 'api_token') return { kind: 'api_token' as const, id: principal.tokenId, name: principal.name, scopes: principal.scopes };
       const { user } = principal;
-      res.json({
-        kind: 'user',
+      return {
+        kind: 'user' as const,
         id: user.id,
         email: user.email,
         displayName: user.displayName,
         role: user.role,
         telegramUserId: user.telegramUserId,
         scopes: principal.scopes,
-      });
-    } else {
-      res.json({ kind: 'api_token', id: principal.tokenId, name: principal.name, scopes: principal.scopes });
-    }
+      };
+    },
   });
-
-  return router;
 }

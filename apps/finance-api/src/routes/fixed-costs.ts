@@ -1,9 +1,10 @@
-import { Router } from 'express';
 import {
   createFixedCost,
   deleteFixedCost,
   fixedCostFilters,
   fixedCostInput,
+  fixedCostOutput,
+  fixedCostPageOutput,
   fixedCostPatch,
   getFixedCost,
   listFixedCosts,
@@ -13,30 +14,73 @@ import {
 } from '@dealdome/domain';
 import type { Database } from '@dealdome/db';
 import { z } from 'zod';
-import { parseInput } from '../http/problem';
-import type { Guards } from '../http/auth';
+import type { Api } from '../http/api';
 
 const idParam = z.object({ id: uuid });
 
 /** Fixed costs are finance data: everyone reads them, members and admins write them. */
-export function fixedCostRoutes(db: Database, guard: Guards): Router {
-  const router = Router();
-  router.get('/v1/fixed-costs', guard.read, async (req, res) => {
-    res.json(await listFixedCosts(db, parseInput(fixedCostFilters, req.query), parseInput(pageQuery, req.query)));
+export function fixedCostRoutes(api: Api, db: Database): void {
+  api.route({
+    operationId: 'listFixedCosts',
+    method: 'get',
+    path: '/v1/fixed-costs',
+    summary: 'List fixed costs, oldest start month first',
+    description: '`storeId=shared` lists the costs every store shares; `activeIn` the costs running in that month.',
+    tag: 'Fixed costs',
+    guard: 'read',
+    query: [fixedCostFilters, pageQuery],
+    status: 200,
+    response: fixedCostPageOutput,
+    csv: { filename: 'fixed-costs' },
+    handle: ({ query }) => listFixedCosts(db, query, query),
   });
-  router.post('/v1/fixed-costs', guard.write, async (req, res) => {
-    res.status(201).json(await createFixedCost(db, parseInput(fixedCostInput, req.body)));
+  api.route({
+    operationId: 'createFixedCost',
+    method: 'post',
+    path: '/v1/fixed-costs',
+    summary: 'Record a monthly fixed cost',
+    description: 'Without a store, the cost is shared by every store.',
+    tag: 'Fixed costs',
+    guard: 'write',
+    body: fixedCostInput,
+    status: 201,
+    response: fixedCostOutput,
+    handle: ({ body }) => createFixedCost(db, body),
   });
-  router.get('/v1/fixed-costs/:id', guard.read, async (req, res) => {
-    res.json(await getFixedCost(db, parseInput(idParam, req.params).id));
+  api.route({
+    operationId: 'getFixedCost',
+    method: 'get',
+    path: '/v1/fixed-costs/:id',
+    summary: 'Get a fixed cost',
+    tag: 'Fixed costs',
+    guard: 'read',
+    params: idParam,
+    status: 200,
+    response: fixedCostOutput,
+    handle: ({ params }) => getFixedCost(db, params.id),
   });
-  router.patch('/v1/fixed-costs/:id', guard.write, async (req, res) => {
-    const { id } = parseInput(idParam, req.params);
-    res.json(await updateFixedCost(db, id, parseInput(fixedCostPatch, req.body)));
+  api.route({
+    operationId: 'updateFixedCost',
+    method: 'patch',
+    path: '/v1/fixed-costs/:id',
+    summary: 'Change a fixed cost',
+    tag: 'Fixed costs',
+    guard: 'write',
+    params: idParam,
+    body: fixedCostPatch,
+    status: 200,
+    response: fixedCostOutput,
+    handle: ({ params, body }) => updateFixedCost(db, params.id, body),
   });
-  router.delete('/v1/fixed-costs/:id', guard.write, async (req, res) => {
-    await deleteFixedCost(db, parseInput(idParam, req.params).id);
-    res.status(204).end();
+  api.route({
+    operationId: 'deleteFixedCost',
+    method: 'delete',
+    path: '/v1/fixed-costs/:id',
+    summary: 'Delete a fixed cost',
+    tag: 'Fixed costs',
+    guard: 'write',
+    params: idParam,
+    status: 204,
+    handle: ({ params }) => deleteFixedCost(db, params.id),
   });
-  return router;
 }

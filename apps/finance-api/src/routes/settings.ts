@@ -1,25 +1,56 @@
-import { Router } from 'express';
-import { deleteSetting, getSettingEntry, listSettings, putSetting, settingInput, settingKeyParam } from '@dealdome/domain';
+import { deleteSetting, getSettingEntry, listSettings, putSetting, settingInput, settingKeyParam, settingListOutput, settingOutput } from '@dealdome/domain';
 import type { Database } from '@dealdome/db';
-import { parseInput } from '../http/problem';
-import type { Guards } from '../http/auth';
+import type { Api } from '../http/api';
 
 /** Settings are the platform's configuration: admins only, and secrets always read back masked. */
-export function settingsRoutes(db: Database, guard: Guards, encryptionKey: Buffer): Router {
-  const router = Router();
-  router.get('/v1/settings', guard.admin, async (_req, res) => {
-    res.json(await listSettings(db));
+export function settingsRoutes(api: Api, db: Database, encryptionKey: Buffer): void {
+  api.route({
+    operationId: 'listSettings',
+    method: 'get',
+    path: '/v1/settings',
+    summary: 'List settings, by key',
+    tag: 'Settings',
+    guard: 'admin',
+    status: 200,
+    response: settingListOutput,
+    csv: { filename: 'settings' },
+    handle: () => listSettings(db),
   });
-  router.get('/v1/settings/:key', guard.admin, async (req, res) => {
-    res.json(await getSettingEntry(db, parseInput(settingKeyParam, req.params).key));
+  api.route({
+    operationId: 'getSetting',
+    method: 'get',
+    path: '/v1/settings/:key',
+    summary: 'Get a setting',
+    tag: 'Settings',
+    guard: 'admin',
+    params: settingKeyParam,
+    status: 200,
+    response: settingOutput,
+    handle: ({ params }) => getSettingEntry(db, params.key),
   });
-  router.put('/v1/settings/:key', guard.admin, async (req, res) => {
-    const { key } = parseInput(settingKeyParam, req.params);
-    res.json(await putSetting(db, key, parseInput(settingInput, req.body), encryptionKey));
+  api.route({
+    operationId: 'putSetting',
+    method: 'put',
+    path: '/v1/settings/:key',
+    summary: 'Set a setting',
+    description: 'A secret value (`secret: true`) is encrypted at rest and always reads back masked.',
+    tag: 'Settings',
+    guard: 'admin',
+    params: settingKeyParam,
+    body: settingInput,
+    status: 200,
+    response: settingOutput,
+    handle: ({ params, body }) => putSetting(db, params.key, body, encryptionKey),
   });
-  router.delete('/v1/settings/:key', guard.admin, async (req, res) => {
-    await deleteSetting(db, parseInput(settingKeyParam, req.params).key);
-    res.status(204).end();
+  api.route({
+    operationId: 'deleteSetting',
+    method: 'delete',
+    path: '/v1/settings/:key',
+    summary: 'Delete a setting',
+    tag: 'Settings',
+    guard: 'admin',
+    params: settingKeyParam,
+    status: 204,
+    handle: ({ params }) => deleteSetting(db, params.key),
   });
-  return router;
 }
