@@ -50,6 +50,24 @@ function requireBodyType(api: Api): RequestHandler {
   };
 }
 
+function holdsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 64 || value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, v]) => key.includes('\u0000') || holdsNul(v, depth + 1));
+}
+
+/**
+ * PostgreSQL text cannot hold NUL characters, and no field of this API has a use for
+ * them: a JSON body or query carrying one is refused here, once for every route.
+ */
+const refuseNulCharacters: RequestHandler = (req, res, next) => {
+  if (holdsNul(req.query) || holdsNul(req.body)) {
+    sendProblem(res, 400, 'The request contains a NUL character (\\u0000), which no field accepts.', { code: 'invalid_request' });
+    return;
+  }
+  next();
+};
+
 const API_INFO = {
   title: 'DealDome finance API',
   version,
@@ -105,6 +123,7 @@ export function createApp(platform: Platform, env: Env): express.Express {
   app.use(docsPage());
   app.use(requireBodyType(api));
   app.use(express.json({ limit: '1mb', strict: true }));
+  app.use(refuseNulCharacters);
   app.use(api.router);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -237,6 +237,19 @@ describe('finance-api OpenAPI document, docs page and CSV answers', () => {
       await call('GET', '/v1/reports/pnl?from=2026-11-01&to=2026-11-07&groupBy=week', { token });
       await call('GET', '/v1/reports/pnl?from=2026-11-01&to=2026-11-07&currency=GBP', { token });
       await call('GET', '/v1/reports/pnl?from=2026-11-01&to=2026-11-07&storeId=00000000-0000-4000-8000-000000000000', { token });
+
+      // The other reports and snapshots
+      const ranking = await call('GET', `/v1/reports/products?from=2026-11-01&to=2026-11-07&storeId=${store.id}&sortBy=roas`, { token });
+      expect(ranking.body.rows[0].productId).toBe(product.id);
+      await call('GET', '/v1/reports/products?from=2026-11-01&to=2026-11-07&currency=GBP', { token });
+      for (const groupBy of ['platform', 'day', 'store']) await call('GET', `/v1/reports/ad-spend?from=2026-11-01&to=2026-11-07&groupBy=${groupBy}`, { token });
+      await call('GET', '/v1/reports/ad-spend?from=2026-11-07&to=2026-11-01', { token });
+      const snapshot = (await call('POST', '/v1/reports/snapshots', { token, body: { period: '2026-11', storeId: store.id } })).body;
+      await call('POST', '/v1/reports/snapshots', { token, body: { period: '2026-13' } });
+      await call('POST', '/v1/reports/snapshots', { token: viewer.accessToken, body: { period: '2026-11' } });
+      await call('GET', `/v1/reports/snapshots?storeId=${store.id}`, { token });
+      await call('GET', `/v1/reports/snapshots/${snapshot.id}`, { token });
+      await call('GET', '/v1/reports/snapshots/00000000-0000-4000-8000-000000000000', { token });
       await call('GET', '/v1/openapi.json');
 
       const answered = new Set([...checked].map((entry) => entry.split(' ')[0]));

@@ -395,6 +395,8 @@ export async function importAdSpendCsv(
   csv: string,
   options: { storeId?: string; createdBy: string | null },
 ): Promise<AdSpendImportResult> {
+  // PostgreSQL text cannot hold NUL; a file carrying one is not a spreadsheet export.
+  if (csv.includes('\u0000')) throw fileProblem('The file contains NUL characters; send the CSV as exported.', { file: ['contains NUL characters'] });
   const records = readRecords(csv);
   const [header, ...body] = records;
   if (!header) throw fileProblem('The file is empty: send a header row and at least one data row.', { file: ['is empty'] });

@@ -18,7 +18,6 @@ export * from './product-performance';
 export * from './reports/pnl';
 export * from './demo';
 export * from './reports/cache';
-export * from './reports/schemas';
 export * from './reports/products';
 export * from './reports/ad-spend';
 export * from './reports/snapshots';

@@ -24,6 +24,12 @@ export function principalOf(res: Response): Principal {
   return principal;
 }
 
+/** The person acting, for "created by" columns; null when a machine (API token) acts. */
+export function actorId(res: Response): string | null {
+  const principal = principalOf(res);
+  return principal.kind === 'user' ? principal.user.id : null;
+}
+
 /** The three gates every route picks from. */
 export interface Guards {
   read: RequestHandler;

@@ -1,4 +1,3 @@
-import type { Response } from 'express';
 import {
   adSpendFilters,
   adSpendImportOutput,
@@ -19,17 +18,12 @@ import {
 import type { Database } from '@dealdome/db';
 import { z } from 'zod';
 import type { Api } from '../http/api';
-import { principalOf } from '../http/auth';
+import { actorId } from '../http/auth';
 
 const idParam = z.object({ id: uuid });
 const importQuery = z.object({ storeId: uuid.optional().meta({ description: 'The store of every row, when the file has no store column' }) });
 // No body at all is an empty file, which the import refuses with the reason.
 const csvFile = z.string().default('');
-
-const actor = (res: Response) => {
-  const principal = principalOf(res);
-  return principal.kind === 'user' ? principal.user.id : null;
-};
 
 /** Ad spend is finance data: everyone reads it, members and admins write it. */
 export function adSpendRoutes(api: Api, db: Database): void {
@@ -58,7 +52,7 @@ export function adSpendRoutes(api: Api, db: Database): void {
     status: 201,
     response: adSpendOutput,
     problems: [422],
-    handle: ({ body }, { res }) => createAdSpend(db, body, actor(res)),
+    handle: ({ body }, { res }) => createAdSpend(db, body, actorId(res)),
   });
   api.route({
     operationId: 'importAdSpend',
@@ -78,7 +72,7 @@ export function adSpendRoutes(api: Api, db: Database): void {
     response: adSpendImportOutput,
     problems: [422],
     problemSchemas: { 422: adSpendImportProblemOutput },
-    handle: ({ query, body }, { res }) => importAdSpendCsv(db, body, { ...(query.storeId !== undefined && { storeId: query.storeId }), createdBy: actor(res) }),
+    handle: ({ query, body }, { res }) => importAdSpendCsv(db, body, { ...(query.storeId !== undefined && { storeId: query.storeId }), createdBy: actorId(res) }),
   });
   api.route({
     operationId: 'getAdSpend',

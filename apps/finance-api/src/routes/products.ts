@@ -1,4 +1,3 @@
-import type { Response } from 'express';
 import {
   addProductCost,
   costInput,
@@ -27,15 +26,10 @@ import {
 import type { Database } from '@dealdome/db';
 import { z } from 'zod';
 import type { Api } from '../http/api';
-import { principalOf } from '../http/auth';
+import { actorId } from '../http/auth';
 
 const idParam = z.object({ id: uuid });
 const dayParam = z.object({ id: uuid, date: isoDate });
-
-const actor = (res: Response) => {
-  const principal = principalOf(res);
-  return principal.kind === 'user' ? principal.user.id : null;
-};
 
 export function productRoutes(api: Api, db: Database): void {
   api.route({
@@ -64,7 +58,7 @@ export function productRoutes(api: Api, db: Database): void {
     status: 201,
     response: productOutput,
     problems: [409, 422],
-    handle: ({ body }, { res }) => createProduct(db, body, actor(res)),
+    handle: ({ body }, { res }) => createProduct(db, body, actorId(res)),
   });
   api.route({
     operationId: 'getProduct',
@@ -130,7 +124,7 @@ export function productRoutes(api: Api, db: Database): void {
     body: costInput,
     status: 201,
     response: productCostListOutput,
-    handle: async ({ params, body }, { res }) => ({ data: await addProductCost(db, params.id, body, actor(res)) }),
+    handle: async ({ params, body }, { res }) => ({ data: await addProductCost(db, params.id, body, actorId(res)) }),
   });
 
   api.route({

@@ -6,7 +6,7 @@ import { dateRange } from '../product-performance';
 import { currency, Decimal, money2, uuid } from '../values';
 import { assertRatesFound, convertFacts, missingRate, reportCurrency } from './conversion';
 import { listPeriods } from './pnl';
-import { isoDateOutput, reportMoney } from './schemas';
+import { dateOutput, money2Output } from '../schemas/common';
 
 export const adSpendGroupings = ['platform', 'day', 'store'] as const;
 export type AdSpendGrouping = (typeof adSpendGroupings)[number];
@@ -23,17 +23,17 @@ export type AdSpendReportQuery = z.infer<typeof adSpendReportQuery>;
 export const adSpendReportSchema = z.object({
   currency: z.string().length(3),
   storeId: z.uuid().nullable(),
-  from: isoDateOutput,
-  to: isoDateOutput,
+  from: dateOutput,
+  to: dateOutput,
   groupBy: z.enum(adSpendGroupings),
   rows: z.array(
     z.object({
       key: z.string().meta({ description: 'The platform ("meta"), the day ("2026-11-05") or the store id' }),
-      amount: reportMoney,
+      amount: money2Output,
       entries: z.number().int().meta({ description: 'How many ad-spend entries the amount sums' }),
     }),
   ),
-  total: reportMoney,
+  total: money2Output,
 });
 export type AdSpendReport = z.infer<typeof adSpendReportSchema>;
 

@@ -6,7 +6,7 @@ import { dateRange } from '../product-performance';
 import { productStatuses } from '../products';
 import { currency, Decimal, money2, uuid } from '../values';
 import { assertRatesFound, convertFacts, missingRate, reportCurrency } from './conversion';
-import { isoDateOutput, reportMoney, reportRatio } from './schemas';
+import { dateOutput, money2Output } from '../schemas/common';
 
 export const productSortKeys = ['profit', 'roas'] as const;
 export type ProductSortKey = (typeof productSortKeys)[number];
@@ -30,18 +30,18 @@ export const productReportRowSchema = z.object({
   /** The currency of the row's amounts: the report's, whatever the product's own. */
   currency: z.string().length(3),
   units: z.number().int(),
-  revenue: reportMoney,
-  cogs: reportMoney,
-  adSpend: reportMoney,
-  profit: reportMoney,
-  roas: reportRatio,
+  revenue: money2Output,
+  cogs: money2Output,
+  adSpend: money2Output,
+  profit: money2Output,
+  roas: money2Output.nullable(),
 });
 
 export const productReportSchema = z.object({
   currency: z.string().length(3),
   storeId: z.uuid().nullable(),
-  from: isoDateOutput,
-  to: isoDateOutput,
+  from: dateOutput,
+  to: dateOutput,
   sortBy: z.enum(productSortKeys),
   rows: z.array(productReportRowSchema),
 });

@@ -8,7 +8,8 @@ import { MAX_RANGE_DAYS } from '../product-performance';
 import { isoDate, uuid } from '../values';
 import { listPeriods, profitAndLoss } from './pnl';
 import type { PnlFigures, PnlReport } from './pnl';
-import { isoDateOutput, pnlFiguresSchema, pnlReportSchema } from './schemas';
+import { dateOutput } from '../schemas/common';
+import { pnlFiguresOutput, pnlReportOutput } from '../schemas/reports';
 
 /**
  * Snapshots freeze a P&L (by day) for a period in financial_reports, so a month
@@ -94,15 +95,15 @@ export type ReportSnapshotSummary = Omit<ReportSnapshot, 'report'> & { totals: P
 const snapshotFields = {
   id: z.uuid(),
   storeId: z.uuid().nullable(),
-  periodStart: isoDateOutput,
-  periodEnd: isoDateOutput,
+  periodStart: dateOutput,
+  periodEnd: dateOutput,
   currency: z.string().length(3),
   generatedBy: z.uuid().nullable(),
   generatedAt: z.iso.datetime(),
 };
 /** A snapshot as JSON (generatedAt an ISO 8601 timestamp). */
-export const reportSnapshotSchema = z.object({ ...snapshotFields, report: pnlReportSchema });
-export const reportSnapshotSummarySchema = z.object({ ...snapshotFields, totals: pnlFiguresSchema });
+export const reportSnapshotSchema = z.object({ ...snapshotFields, report: pnlReportOutput });
+export const reportSnapshotSummarySchema = z.object({ ...snapshotFields, totals: pnlFiguresOutput });
 export const reportSnapshotPageSchema = z.object({ data: z.array(reportSnapshotSummarySchema), nextCursor: z.string().nullable() });
 
 type Row = {
