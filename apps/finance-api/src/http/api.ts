@@ -116,6 +116,23 @@ export interface Operation {
   csv: boolean;
 }
 
+/**
+ * JSON of each answer object, remembered for as long as the object lives. Cached
+ * reports (see cachedReport) are the same object request after request and are
+ * never changed, so their JSON is made once; a fresh answer's entry goes with it.
+ */
+const jsonOf = new WeakMap<object, string>();
+
+function serialize(body: unknown): string {
+  if (typeof body !== 'object' || body === null) return JSON.stringify(body) ?? 'null';
+  let json = jsonOf.get(body);
+  if (json === undefined) {
+    json = JSON.stringify(body);
+    jsonOf.set(body, json);
+  }
+  return json;
+}
+
 /** 400 for bad input (every route takes `?format`), 401/403 behind a guard, 404 for a path naming a record, 413/415 for a body. */
 function impliedProblems(def: { guard: Guard; params?: unknown; body?: unknown }): number[] {
   return [400, ...(def.guard === 'none' ? [] : [401, 403]), ...(def.params ? [404] : []), ...(def.body ? [413, 415] : [])];
@@ -180,7 +197,7 @@ export class Api {
       } else if (format === 'csv' && csv) {
         await sendCsv(req, res, csv, body);
       } else {
-        res.status(status).json(body);
+        res.status(status).type('application/json').send(serialize(body));
       }
     });
     this.router[def.method](def.path, ...handlers);
