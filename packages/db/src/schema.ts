@@ -191,6 +191,7 @@ export interface Messages {
   input_tokens: number | null;
   model: string | null;
   output_tokens: number | null;
+  reply_markup: Json | null;
   role: string;
   telegram_message_id: Int8 | null;
   telegram_sent_message_ids: ArrayType<Int8> | null;
