@@ -146,7 +146,7 @@ function run(port: number, paths: string[], headers: Record<string, string>, dur
         duration,
         requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: paths[next++ % paths.length]! }) }],
       },
-      (err, result) => (err ? reject(err) : resolve({ ...result, samples })),
+      (err: unknown, result) => (err ? reject(err instanceof Error ? err : new Error(`autocannon failed: ${JSON.stringify(err)}`)) : resolve({ ...result, samples })),
     );
     instance.on('response', (_client, _status, _bytes, responseTime) => samples.push(responseTime));
   });
