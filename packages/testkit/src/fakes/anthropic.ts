@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Recorder, clientGone, headersWithoutSecrets, listenOnLoopback, readBody, sendJson, sleep } from './http';
+import { Recorder, clientGone, headersWithoutSecrets, startFake, readBody, sendJson, sleep } from './http';
 import type { LoopbackServer } from './http';
 
 /**
@@ -112,24 +112,14 @@ export class FakeAnthropic {
   private handler: AnthropicHandler | undefined;
   private readonly cache = new Map<string, number>();
 
-  private constructor(server: LoopbackServer, options: FakeAnthropicOptions, handle: { current?: FakeAnthropic }) {
+  private constructor(server: LoopbackServer, options: FakeAnthropicOptions) {
     this.server = server;
     this.url = server.url;
     this.options = options;
-    handle.current = this;
   }
 
-  static async start(options: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
-    const handle: { current?: FakeAnthropic } = {};
-    const server = await listenOnLoopback(
-      async (req, res) => {
-        if (!handle.current) throw new Error('not started yet');
-        await handle.current.handle(req, res);
-      },
-      options.port ?? 0,
-      options.host,
-    );
-    return new FakeAnthropic(server, options, handle);
+  static start(options: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
+    return startFake(options, (server) => new FakeAnthropic(server, options), (fake, req, res) => fake.handle(req, res));
   }
 
   async close(): Promise<void> {

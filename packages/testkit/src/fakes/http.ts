@@ -50,6 +50,29 @@ export async function listenOnLoopback(handler: RequestHandler, port = 0, host =
   };
 }
 
+/**
+ * Starts a fake: its server listens first, then `build` makes the fake on it, and
+ * every request goes to `route` with that fake (a request that arrives in between
+ * answers 500 instead of reaching a half-made object).
+ */
+export async function startFake<F>(
+  options: { port?: number; host?: string },
+  build: (server: LoopbackServer) => F,
+  route: (fake: F, req: IncomingMessage, res: ServerResponse) => Promise<void>,
+): Promise<F> {
+  const started: { fake?: F } = {};
+  const server = await listenOnLoopback(
+    async (req, res) => {
+      if (started.fake === undefined) throw new Error('not started yet');
+      await route(started.fake, req, res);
+    },
+    options.port ?? 0,
+    options.host,
+  );
+  started.fake = build(server);
+  return started.fake;
+}
+
 export async function readBody(req: IncomingMessage, limitBytes = 64 * 1024 * 1024): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;

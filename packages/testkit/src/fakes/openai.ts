@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Recorder, clientGone, headersWithoutSecrets, listenOnLoopback, readBody, sendJson, sleep } from './http';
+import { Recorder, clientGone, headersWithoutSecrets, startFake, readBody, sendJson, sleep } from './http';
 import type { LoopbackServer } from './http';
 
 /**
@@ -80,25 +80,15 @@ export class FakeOpenAI {
   private readonly recorder = new Recorder<RecordedOpenAIRequest>();
   private readonly injected: { error: OpenAIErrorSpec; remaining: number }[] = [];
 
-  private constructor(server: LoopbackServer, options: FakeOpenAIOptions, handle: { current?: FakeOpenAI }) {
+  private constructor(server: LoopbackServer, options: FakeOpenAIOptions) {
     this.server = server;
     this.url = server.url;
     this.baseURL = `${server.url}/v1`;
     this.options = options;
-    handle.current = this;
   }
 
-  static async start(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
-    const handle: { current?: FakeOpenAI } = {};
-    const server = await listenOnLoopback(
-      async (req, res) => {
-        if (!handle.current) throw new Error('not started yet');
-        await handle.current.handle(req, res);
-      },
-      options.port ?? 0,
-      options.host,
-    );
-    return new FakeOpenAI(server, options, handle);
+  static start(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
+    return startFake(options, (server) => new FakeOpenAI(server, options), (fake, req, res) => fake.handle(req, res));
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Recorder, clientGone, listenOnLoopback, readBody, sendJson, sleep } from './http';
+import { Recorder, clientGone, startFake, readBody, sendJson, sleep } from './http';
 import type { LoopbackServer } from './http';
 import { handleEmulatorControl } from './telegram-control';
 import { TelegramParseError, commandEntities, parseTelegramHtml } from './telegram-html';
@@ -318,25 +318,15 @@ export class FakeTelegram {
   /** Every attempt to push an update to the webhook. */
   readonly webhookDeliveries: WebhookDelivery[] = [];
 
-  private constructor(server: LoopbackServer, options: FakeTelegramOptions, handle: { current?: FakeTelegram }) {
+  private constructor(server: LoopbackServer, options: FakeTelegramOptions) {
     this.server = server;
     this.url = server.url;
     this.options = options;
-    handle.current = this;
     this.methods = this.methodTable();
   }
 
-  static async start(options: FakeTelegramOptions = {}): Promise<FakeTelegram> {
-    const handle: { current?: FakeTelegram } = {};
-    const server = await listenOnLoopback(
-      async (req, res) => {
-        if (!handle.current) throw new Error('not started yet');
-        await handle.current.handle(req, res);
-      },
-      options.port ?? 0,
-      options.host,
-    );
-    return new FakeTelegram(server, options, handle);
+  static start(options: FakeTelegramOptions = {}): Promise<FakeTelegram> {
+    return startFake(options, (server) => new FakeTelegram(server, options), (fake, req, res) => fake.handle(req, res));
   }
 
   async close(): Promise<void> {
