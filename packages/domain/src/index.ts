@@ -22,3 +22,4 @@ export * from './reports/products';
 export * from './reports/ad-spend';
 export * from './reports/snapshots';
 export * from './schemas';
+export * from './delivery';
