@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createLogger, envUrl, parseEnv } from '@dealdome/config';
 import { migrate, migrationStatus, openDatabase } from '@dealdome/db';
 import type { DatabaseHandle } from '@dealdome/db';
-import { AppError, createUser, roles, seedDemoData } from '@dealdome/domain';
+import { AppError, conflict, createUser, issueTelegramLinkCode, linkTelegramUser, roles, seedDemoData } from '@dealdome/domain';
 
 /**
  * `pnpm dealdome <command>`: the operator's tool. Each command validates only the
@@ -60,11 +60,40 @@ export function buildProgram(out: (line: string) => void = (line) => process.std
           role: options.role,
           ...(options.name !== undefined && { displayName: options.name }),
           ...(options.telegramId !== undefined && { telegramUserId: options.telegramId }),
+        }).catch((err: unknown) => {
+          // One Telegram account is one person: the column is unique.
+          if ((err as { constraint?: string }).constraint === 'users_telegram_user_id_key') {
+            throw conflict(`Telegram user ${options.telegramId} is already linked to another user`);
+          }
+          throw err;
         }),
       );
       out(`created ${user.role} ${user.email} (${user.id})`);
       out(`password: ${password}`);
       out('the password is shown this once; store it now');
+    });
+
+  program
+    .command('users:link')
+    .description("link a user's Telegram account, so they may talk to the bot")
+    .requiredOption('--email <email>', 'the user')
+    .requiredOption('--telegram-id <id>', 'their numeric Telegram user id')
+    .action(async (options: { email: string; telegramId: string }) => {
+      const user = await withDatabase(({ db }) => linkTelegramUser(db, { email: options.email, telegramUserId: options.telegramId }));
+      out(`linked ${user.email} to Telegram user ${user.telegramUserId}`);
+    });
+
+  program
+    .command('users:link-code')
+    .description('issue a one-time code the user sends to the bot as /link CODE (their older unused codes stop working)')
+    .requiredOption('--email <email>', 'the user')
+    .option('--ttl-hours <hours>', 'how long the code works', '24')
+    .action(async (options: { email: string; ttlHours: string }) => {
+      const ttlHours = Number(options.ttlHours);
+      const issued = await withDatabase(({ db }) => issueTelegramLinkCode(db, { email: options.email, ttlHours }));
+      out(`link code for ${issued.user.email}: ${issued.code}`);
+      out(`send it to the bot as: /link ${issued.code}`);
+      out(`works once, until ${issued.expiresAt.toISOString()}`);
     });
 
   program

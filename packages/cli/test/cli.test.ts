@@ -59,4 +59,21 @@ describe('dealdome CLI', () => {
     const err = await run('users:create', '--email', 'not-an-email').catch((e: unknown) => e);
     expect(describeError(err)).toMatch(/^The request is not valid\. email: /);
   });
+
+  it('when users:link-code runs, then it prints a one-time code; users:link links an id and refuses one already taken', async () => {
+    await run('users:create', '--email', 'crew@dealdome.test');
+    const lines = await run('users:link-code', '--email', 'crew@dealdome.test', '--ttl-hours', '2');
+    expect(lines[0]).toMatch(/^link code for crew@dealdome.test: [2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}$/);
+    expect(lines[1]).toMatch(/^send it to the bot as: \/link /);
+
+    expect(await run('users:link', '--email', 'crew@dealdome.test', '--telegram-id', '555000111')).toEqual([
+      'linked crew@dealdome.test to Telegram user 555000111',
+    ]);
+    await expect(run('users:link', '--email', 'crew@dealdome.test', '--telegram-id', '123456789')).rejects.toThrow(
+      'Telegram user 123456789 is already linked to another user',
+    );
+    await expect(run('users:create', '--email', 'second@dealdome.test', '--telegram-id', '555000111')).rejects.toThrow(
+      'Telegram user 555000111 is already linked to another user',
+    );
+  });
 });

@@ -23,3 +23,6 @@ export * from './reports/ad-spend';
 export * from './reports/snapshots';
 export * from './schemas';
 export * from './delivery';
+export * from './conversations';
+export * from './telegram-link';
+export * from './memories';

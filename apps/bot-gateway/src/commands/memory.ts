@@ -1,0 +1,99 @@
+import { createMemory, forgetMemory, getVisibleMemory, listMemories, MAX_MEMORY_LENGTH } from '@dealdome/domain';
+import type { Memory } from '@dealdome/domain';
+import { clip, esc } from '../html';
+import type { Command } from './registry';
+
+/** Buttons offered by /forget: Telegram keyboards stay usable at about this many rows. */
+const FORGET_CHOICES = 10;
+const LISTED_MEMORIES = 30;
+
+const scopeLabel = (memory: Memory) => (memory.scope === 'team' ? 'team' : 'only you');
+
+export const memoryCommands: Command[] = [
+  {
+    name: 'remember',
+    usage: 'text',
+    description: 'keep something in the team’s long-term memory',
+    handle: async (ctx, args) => {
+      const text = args.trim();
+      if (text === '') {
+        await ctx.reply('What should I remember? For example: /remember Our supplier ships on Tuesdays.');
+        return;
+      }
+      if (text.length > MAX_MEMORY_LENGTH) {
+        await ctx.reply(`That is ${text.length} characters; a memory holds at most ${MAX_MEMORY_LENGTH}.`);
+        return;
+      }
+      await ctx.transaction(async (trx) => {
+        const { memory } = await createMemory(trx, { id: ctx.rowId('memory'), scope: 'team', userId: null, kind: 'fact', content: text });
+        await ctx.reply(`Remembered for the team: “${esc(clip(memory.content, 300))}”`, { db: trx });
+        ctx.queueMemoryEmbedding(memory.id);
+      });
+    },
+  },
+  {
+    name: 'memories',
+    description: 'list what is remembered (the team’s and yours)',
+    handle: async (ctx) => {
+      const memories = await listMemories(ctx.db, { userId: ctx.member.id, limit: LISTED_MEMORIES });
+      if (memories.length === 0) {
+        await ctx.reply('Nothing is remembered yet. Use /remember to add something.');
+        return;
+      }
+      const lines = memories.map(
+        (m, i) => `${i + 1}. ${esc(clip(m.content, 200))} <i>(${scopeLabel(m)}, ${m.createdAt.toISOString().slice(0, 10)})</i>`,
+      );
+      await ctx.reply([`<b>Memories</b> (newest first)`, ...lines, '', 'Use /forget to remove one.'].join('\n'));
+    },
+  },
+  {
+    name: 'forget',
+    description: 'remove a memory (pick it, then confirm)',
+    handle: async (ctx) => {
+      const memories = await listMemories(ctx.db, { userId: ctx.member.id, limit: FORGET_CHOICES });
+      if (memories.length === 0) {
+        await ctx.reply('Nothing is remembered, so there is nothing to forget.');
+        return;
+      }
+      const lines = memories.map((m, i) => `${i + 1}. ${esc(clip(m.content, 120))}`);
+      await ctx.reply(['Which memory should I forget?', ...lines].join('\n'), {
+        replyMarkup: {
+          inline_keyboard: [
+            ...memories.map((m, i) => [{ text: `${i + 1}. ${clip(m.content, 40)}`, callback_data: `forget:pick:${m.id}` }]),
+            [{ text: 'Cancel', callback_data: 'forget:no' }],
+          ],
+        },
+      });
+    },
+    onCallback: async (ctx, action, memoryId) => {
+      if (action === 'no') {
+        await ctx.reply('Nothing was forgotten.');
+        return;
+      }
+      const memory = memoryId ? await getVisibleMemory(ctx.db, { id: memoryId, userId: ctx.member.id }) : undefined;
+      if (!memory) {
+        await ctx.reply('That memory is already gone.');
+        return;
+      }
+      if (action === 'pick') {
+        await ctx.reply(`Forget “${esc(clip(memory.content, 300))}”?`, {
+          replyMarkup: {
+            inline_keyboard: [
+              [
+                { text: 'Yes, forget it', callback_data: `forget:yes:${memory.id}` },
+                { text: 'No, keep it', callback_data: 'forget:no' },
+              ],
+            ],
+          },
+        });
+        return;
+      }
+      if (action === 'yes') {
+        await ctx.transaction(async (trx) => {
+          const forgotten = await forgetMemory(trx, { id: memory.id, userId: ctx.member.id, reason: `/forget by ${ctx.member.email}` });
+          await ctx.reply(forgotten ? `Forgotten: “${esc(clip(forgotten.content, 300))}”` : 'That memory is already gone.', { db: trx });
+        });
+      }
+    },
+  },
+];

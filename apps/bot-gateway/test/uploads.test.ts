@@ -1,0 +1,72 @@
+import { createStore } from '@dealdome/domain';
+import { ingestTranscriptJobId } from '../src/ids';
+import { chatMessages, eventually, processed, replies, useGateway } from './harness';
+
+const gateway = useGateway();
+
+describe('bot-gateway uploads', () => {
+  let storeId: string;
+  beforeAll(async () => {
+    storeId = (await createStore(gateway.db, { name: 'Nordic Home', shopDomain: 'nordic-home.myshopify.com', currency: 'EUR', timezone: 'UTC' })).id;
+  });
+
+  it('when an ad-spend CSV is sent and there is one store, then it is imported into that store and summed up', async () => {
+    const { telegram } = await gateway.start();
+    await gateway.member(801);
+    const csv = 'Date,Platform,Amount,Currency,Campaign\n2026-05-01,meta,120.50,EUR,Spring\n2026-05-01,google,30.00,EUR,\n2026-05-02,meta,9.50,EUR,Spring\n';
+    telegram.sendDocument({ chatId: 801, from: { id: 801 }, fileName: 'ads.csv', content: csv, mimeType: 'text/csv' });
+    const [reply] = await replies(gateway.db, 801, 1);
+    expect(reply!.text).toContain('Imported 3 ad-spend entries into Nordic Home.');
+    expect(reply!.text).toContain('meta 130.00 · google 30.00 EUR');
+    const entries = await gateway.db.selectFrom('ad_spend_entries').select(['store_id', 'amount', 'platform']).orderBy('date').orderBy('platform').execute();
+    expect(entries).toEqual([
+      { store_id: storeId, amount: '30.0000', platform: 'google' },
+      { store_id: storeId, amount: '120.5000', platform: 'meta' },
+      { store_id: storeId, amount: '9.5000', platform: 'meta' },
+    ]);
+    expect((await chatMessages(gateway.db, 801, 'user'))[0]!.text).toBe('[file ads.csv]');
+  });
+
+  it('when a CSV has bad rows, then nothing is imported and the reply names each bad row', async () => {
+    const { telegram } = await gateway.start();
+    await gateway.member(802);
+    const before = await gateway.db.selectFrom('ad_spend_entries').select('id').execute();
+    const csv = 'date,platform,amount,currency\n2026-05-01,meta,12.50,EUR\n2026-13-01,meta,abc,EUR\n2026-05-03,myspace,5,EUR\n';
+    telegram.sendDocument({ chatId: 802, from: { id: 802 }, fileName: 'bad.csv', content: csv, caption: 'nordic home' });
+    const [reply] = await replies(gateway.db, 802, 1);
+    expect(reply!.text).toContain('Nothing was imported: 2 rows have errors (the header is row 1).');
+    expect(reply!.text).toMatch(/Row 3: date .*is not a calendar date · amount "abc" is not a decimal amount/);
+    expect(reply!.text).toMatch(/Row 4: platform "myspace"; expected one of meta/);
+    expect(await gateway.db.selectFrom('ad_spend_entries').select('id').execute()).toEqual(before);
+  });
+
+  it('when a 25 MB document is sent, then the reply says it is too large and the file is never fetched', async () => {
+    const { telegram } = await gateway.start();
+    await gateway.member(803);
+    telegram.sendDocument({ chatId: 803, from: { id: 803 }, fileName: 'webinar.txt', content: 'x', fileSize: 25 * 1024 * 1024 });
+    const [reply] = await replies(gateway.db, 803, 1);
+    expect(reply!.text).toBe('“webinar.txt” is 25.0 MB; Telegram lets bots download files of at most 20 MB. Split it into smaller files and send them one by one.');
+    expect(telegram.sent.filter((c) => c.method === 'getFile')).toEqual([]);
+  });
+
+  it('when a transcript is sent, then a video is stored with it and queued for ingestion', async () => {
+    const { telegram } = await gateway.start();
+    const member = await gateway.member(804);
+    const srt = '1\n00:00:01,000 --> 00:00:04,000\nWelcome to the ads masterclass.\n';
+    const update = telegram.sendDocument({ chatId: 804, from: { id: 804 }, fileName: 'masterclass.srt', content: srt, caption: 'Ads masterclass, part 1' });
+    await processed(gateway.db, update.update_id);
+    const video = await gateway.db.selectFrom('videos').selectAll().executeTakeFirstOrThrow();
+    expect(video).toMatchObject({ title: 'Ads masterclass, part 1', transcript: srt, transcript_format: 'srt', source: 'telegram', status: 'pending', created_by: member.id });
+    const job = await eventually(async () => (await gateway.jobs('embeddings')).find((j) => j.name === 'ingest-transcript'), 'the ingest job');
+    expect(job).toMatchObject({ id: ingestTranscriptJobId(video.id), data: { videoId: video.id } });
+    expect((await replies(gateway.db, 804, 1))[0]!.text).toContain('Got the transcript “Ads masterclass, part 1”');
+  });
+
+  it('when a file of another kind is sent, then the reply says which kinds are read', async () => {
+    const { telegram } = await gateway.start();
+    await gateway.member(805);
+    telegram.sendDocument({ chatId: 805, from: { id: 805 }, fileName: 'logo.png', content: Buffer.from([0x89, 0x50]) });
+    expect((await replies(gateway.db, 805, 1))[0]!.text).toContain('is neither');
+    expect(telegram.sent.filter((c) => c.method === 'getFile')).toEqual([]);
+  });
+});
