@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseEnvSchema, envInt, envPort, envUrl } from '@dealdome/config';
+import { outboundEnvShape } from './outbound/config';
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyToUndefined, schema.optional());
@@ -22,6 +23,7 @@ export const envSchema = baseEnvSchema
     TELEGRAM_POLL_TIMEOUT_SECONDS: envInt(30, 0),
     /** Only its presence is read here: without it the agents are offline and the bot says so. */
     ANTHROPIC_API_KEY: optional(z.string().min(1)),
+    ...outboundEnvShape,
   })
   .superRefine((env, ctx) => {
     if (env.TELEGRAM_WEBHOOK_URL && !env.TELEGRAM_WEBHOOK_SECRET) {

@@ -10,6 +10,7 @@ import { UpdateProcessor } from './processor';
 import { Router } from './router';
 import { DEFAULT_TELEGRAM_API_ROOT, TelegramClient } from './telegram';
 import type { BotIdentity } from './telegram';
+import { createTelegramClient, outboundLimitsFromEnv, startOutboundWorker } from './outbound';
 import { createWebhookApp } from './webhook';
 
 /** The stand-in token used against a local emulator when no real token is set (the emulator takes any). */
@@ -82,6 +83,17 @@ export function createGateway(platform: Platform, env: Env, setup: TelegramSetup
     agentsOnline,
   };
   const processor = new UpdateProcessor(deps, new Router(deps, buildCommandRegistry()));
+  // The only code that sends: replies and notifications stored by every service.
+  const outbound = startOutboundWorker({
+    db: platform.database.db,
+    connection: platform.redis,
+    prefix: env.QUEUE_PREFIX,
+    telegram: createTelegramClient({ token: setup.token, apiRoot: setup.apiRoot, timeoutMs: env.TELEGRAM_REQUEST_TIMEOUT_MS }),
+    secrets: [setup.token],
+    logger,
+    registry: platform.registry,
+    ...outboundLimitsFromEnv(env),
+  });
   const sweeper = setInterval(() => void processor.sweep(), SWEEP_EVERY_MS);
   sweeper.unref();
   void processor.sweep();
@@ -104,6 +116,7 @@ export function createGateway(platform: Platform, env: Env, setup: TelegramSetup
             await stopSweeps(deadlineMs);
           },
         },
+        outbound,
       ],
     };
   }
@@ -124,5 +137,5 @@ export function createGateway(platform: Platform, env: Env, setup: TelegramSetup
     }
   })();
   const app = createWebhookApp(deps, processor, webhook.path, webhook.secret);
-  return { app, consumers: [{ name: 'telegram-webhook', close: stopSweeps }] };
+  return { app, consumers: [{ name: 'telegram-webhook', close: stopSweeps }, outbound] };
 }

@@ -1,4 +1,4 @@
-import { startService } from '@dealdome/config';
+import { createMetricsRegistry, startService } from '@dealdome/config';
 import type { BaseEnv, Logger, ServiceOptions, StartedService } from '@dealdome/config';
 import { openDatabaseFromEnv } from '@dealdome/db';
 import type { DatabaseHandle } from '@dealdome/db';
@@ -13,6 +13,8 @@ export interface Platform {
   producer: Producer;
   env: BaseEnv;
   logger: Logger;
+  /** The service's Prometheus registry, served at /metrics: workers add their own metrics to it. */
+  registry: ReturnType<typeof createMetricsRegistry>;
 }
 
 export interface PlatformServiceOptions {
@@ -35,12 +37,14 @@ export async function startPlatformService(options: PlatformServiceOptions): Pro
   const redis = await openRedis(env.REDIS_URL, logger, service);
   const producer = new Producer(redis, env.QUEUE_PREFIX);
   const redisDep = redisDependency(redis);
-  const extras = options.setup?.({ database, redis, producer, env, logger }) ?? {};
+  const registry = createMetricsRegistry(service);
+  const extras = options.setup?.({ database, redis, producer, env, logger, registry }) ?? {};
   return startService({
     service,
     logger,
     env,
     port: options.port,
+    registry,
     ...extras,
     dependencies: [
       database.dependency,

@@ -1,0 +1,43 @@
+import { createStore, profitAndLoss, upsertDailyFinancials } from '@dealdome/domain';
+import { formatPnl } from '../src/commands/finance';
+import { addDays, localDate } from '../src/time';
+import { processed, useGateway } from './harness';
+
+const gateway = useGateway();
+
+/**
+ * The gateway end to end in one process: an update comes in by long polling, the
+ * reply is stored, queued, and the outbound worker — the only code that sends —
+ * delivers it to (fake) Telegram through the real client.
+ */
+describe('bot-gateway delivery', () => {
+  it('when a member asks /pnl yesterday, then the P&L the finance domain computes arrives in the chat, once', async () => {
+    const { telegram } = await gateway.start();
+    await gateway.member(5101);
+    const yesterday = addDays(localDate(new Date(), 'UTC'), -1);
+    const store = await createStore(gateway.db, { name: 'Nordic <Home> & Co', currency: 'EUR', timezone: 'UTC' });
+    await upsertDailyFinancials(gateway.db, store.id, yesterday, {
+      revenue: '1234.50',
+      discounts: '10.00',
+      refunds: '0',
+      cogs: '400.00',
+      shippingCosts: '20.00',
+      transactionFees: '12.34',
+      orders: 7,
+      units: 9,
+    });
+
+    const update = telegram.sendUserMessage({ chatId: 5101, from: { id: 5101, first_name: 'Max' }, text: '/pnl yesterday' });
+    await processed(gateway.db, update.update_id);
+    const sent = await telegram.waitForSent((call) => call.method === 'sendMessage' && call.chatId === 5101, 10_000);
+
+    const report = await profitAndLoss(gateway.db, { from: yesterday, to: yesterday, groupBy: 'day' });
+    expect(report.totals.netRevenue).toBe('1224.50');
+    expect(sent.params.text).toBe(formatPnl('yesterday', { from: yesterday, to: yesterday }, report.currency, report.totals));
+    expect(sent.params.parse_mode).toBe('HTML');
+    // The same update again changes nothing: one message reached the chat.
+    telegram.redeliver(update);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(telegram.sent.filter((c) => c.method === 'sendMessage' && c.chatId === 5101 && c.ok)).toHaveLength(1);
+  });
+});
