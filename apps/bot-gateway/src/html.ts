@@ -1,11 +1,13 @@
+import { escapeHtml } from '@dealdome/domain';
+
 /**
  * Replies are Telegram HTML (parse_mode HTML). Every piece of data put into one
- * goes through `esc`: Telegram rejects the whole message on a stray `<`, and a
- * product called `Cups & <Saucers>` must arrive as written.
+ * goes through `esc` (the domain's escapeHtml, which the outbound worker's splitter
+ * understands): Telegram rejects the whole message on a stray `<`, and a product
+ * called `Cups & <Saucers>` must arrive as written.
  */
 export function esc(value: string | number | bigint): string {
-  // Quotes need escaping only inside attributes, and replies put no data there.
-  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return escapeHtml(String(value));
 }
 
 /** Cuts text to `max` characters (before escaping), marking the cut. */
