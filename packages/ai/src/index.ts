@@ -20,3 +20,4 @@ export {
 export type { OpenAIEmbeddingProviderOptions } from './embeddings/openai';
 export { LocalHashingEmbeddingProvider } from './embeddings/local-hashing';
 export type { LocalHashingEmbeddingProviderOptions } from './embeddings/local-hashing';
+export * from './agents';

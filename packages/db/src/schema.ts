@@ -181,6 +181,7 @@ export interface MemoryEvents {
 export interface Messages {
   agent: string | null;
   answered_at: Timestamp | null;
+  answered_by: string | null;
   cache_read_tokens: number | null;
   cache_write_tokens: number | null;
   content: Json;
@@ -189,6 +190,7 @@ export interface Messages {
   created_at: Generated<Timestamp>;
   id: Generated<string>;
   input_tokens: number | null;
+  latency_ms: number | null;
   model: string | null;
   output_tokens: number | null;
   reply_markup: Json | null;
@@ -212,6 +214,19 @@ export interface Notifications {
   task_id: string | null;
   telegram_sent_message_ids: ArrayType<Int8> | null;
   text: string;
+}
+
+export interface PendingActions {
+  conversation_id: string;
+  created_at: Generated<Timestamp>;
+  decided_at: Timestamp | null;
+  expires_at: Timestamp;
+  id: Generated<string>;
+  kind: string;
+  payload: Json;
+  result: Json | null;
+  status: Generated<string>;
+  user_id: string;
 }
 
 export interface ProductCosts {
@@ -429,6 +444,7 @@ export interface DB {
   memory_events: MemoryEvents;
   messages: Messages;
   notifications: Notifications;
+  pending_actions: PendingActions;
   product_costs: ProductCosts;
   product_performance: ProductPerformance;
   products: Products;

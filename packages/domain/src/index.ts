@@ -26,3 +26,4 @@ export * from './delivery';
 export * from './conversations';
 export * from './telegram-link';
 export * from './memories';
+export * from './turns';

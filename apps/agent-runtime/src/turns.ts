@@ -1,0 +1,413 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import {
+  agents,
+  buildSystemBlocks,
+  newTurnEffects,
+  runTurn,
+  sumCosts,
+  todayIn,
+  toModelMessages,
+  toTelegramHtml,
+  turnSystemContext,
+} from '@dealdome/ai';
+import type { AgentToolContext, RetryPolicy, TurnEvent, TurnResult } from '@dealdome/ai';
+import type { Logger } from '@dealdome/config';
+import type { Database } from '@dealdome/db';
+import {
+  AppError,
+  aiBudget,
+  listStoreRefs,
+  loadTurnContext,
+  pendingActionKeyboard,
+  recordTurn,
+  teamTimeZone,
+  TurnAlreadyAnsweredError,
+  turnJobState,
+} from '@dealdome/domain';
+import type { AgentName, AiBudget, TurnContext, TurnRecord, TurnUsage } from '@dealdome/domain';
+import { createWorker } from '@dealdome/queues';
+import type { JobPayload, ManagedWorker, Producer } from '@dealdome/queues';
+import { DelayedError } from 'bullmq';
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { ChatLocks } from './chat-lock';
+import type { ChatLock } from './chat-lock';
+import { turnMetrics } from './metrics';
+import type { TurnMetrics } from './metrics';
+import { budgetReply, cannotStartReply, internalFailureReply, offlineReply, outcomeReply } from './replies';
+
+export interface TurnSettings {
+  /** null: no API key, the agents are offline and every turn says so. */
+  client: Anthropic | null;
+  /** One model for every agent instead of each agent's own. */
+  model?: string;
+  deadlineMs: number;
+  maxToolRounds: number;
+  historyTokenBudget: number;
+  concurrency: number;
+  /** How long a chat's turn lock lives without being extended (default 30 s). */
+  lockTtlMs?: number;
+  /** How long a job waits before trying a chat whose turn is running again (default 1.5 s, ±25 %). */
+  lockRetryMs?: number;
+  /** How often "typing…" is shown while a turn runs (default 4 s; Telegram shows it for 5). */
+  typingIntervalMs?: number;
+  /** Overrides runTurn's retry policy (tests make it quick). */
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface TurnWorkerDeps {
+  db: Database;
+  redis: Redis;
+  /** QUEUE_PREFIX. */
+  prefix: string;
+  producer: Producer;
+  logger: Logger;
+  settings: TurnSettings;
+  /** Where the turn metrics go (the service's /metrics). */
+  registry?: Registry;
+}
+
+type RunTurnPayload = JobPayload<'agent-turns', 'run-turn'>;
+
+/** What a run-turn job did, kept as the job's return value. */
+export type TurnJobResult =
+  | { answered: string; outcome: TurnResult['outcome'] | 'offline' | 'budget' | 'cannot_start' | 'internal_failure'; agent: AgentName }
+  | { redelivered: string[] };
+
+/**
+ * The consumer of `agent-turns`. See the README's agent-runtime section for the
+ * design; in short, per job:
+ *
+ * 1. Messages already answered → queue the delivery of the stored reply again
+ *    (its job id is the reply's id, so it is a no-op while that job exists) and stop.
+ * 2. Take the chat's turn lock; held by another turn → the job is delayed, not failed.
+ * 3. Read every unanswered user message of the conversation (the ones that arrived
+ *    while the last turn ran included) and answer them in one turn.
+ * 4. Store the turn in one transaction that also marks exactly those messages
+ *    answered, and only if none was answered meanwhile; then queue the delivery.
+ *
+ * A runtime killed mid-turn has stored nothing: BullMQ hands the job to the next
+ * runtime, which answers. Killed after storing, the job finds its messages answered
+ * and queues the delivery again. Either way the chat gets one reply.
+ */
+export class TurnRunner {
+  private readonly locks: ChatLocks;
+  private readonly lockRetryMs: number;
+  private readonly typingIntervalMs: number;
+  private readonly metrics: TurnMetrics;
+
+  constructor(private readonly deps: TurnWorkerDeps) {
+    this.metrics = turnMetrics(deps.registry);
+    this.locks = new ChatLocks(deps.redis, deps.prefix, deps.settings.lockTtlMs);
+    this.lockRetryMs = deps.settings.lockRetryMs ?? 1500;
+    this.typingIntervalMs = deps.settings.typingIntervalMs ?? 4000;
+  }
+
+  async handle(payload: RunTurnPayload, job: Job, signal?: AbortSignal): Promise<TurnJobResult> {
+    const log = this.deps.logger.child({ jobId: job.id, chatId: payload.chatId, conversationId: payload.conversationId });
+    const before = await this.jobState(payload);
+    if (before.state === 'answered') return this.redeliver(payload.chatId, before.replyIds, log);
+
+    const lock = await this.locks.acquire(payload.chatId);
+    if (!lock) {
+      const delay = Math.round(this.lockRetryMs * (0.75 + Math.random() * 0.5));
+      log.debug({ delayMs: delay }, 'another turn of this chat is running; the job waits for it');
+      this.metrics.lockWaits.inc();
+      await job.moveToDelayed(Date.now() + delay, job.token);
+      throw new DelayedError();
+    }
+    try {
+      // The turn that held the lock may have just answered these messages.
+      const now = await this.jobState(payload);
+      if (now.state === 'answered') return this.redeliver(payload.chatId, now.replyIds, log);
+      return await this.answer(payload.conversationId, lock, signal, log);
+    } catch (err) {
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (!lastAttempt || signal?.aborted || lock.lost.aborted) throw err;
+      // Silence is the one answer a person must never get.
+      log.error({ err: describe(err) }, 'the turn failed on its last attempt; answering with an apology');
+      return await this.answerPlainly(payload.conversationId, 'internal_failure', internalFailureReply(), log);
+    } finally {
+      await lock.release().catch((err: unknown) => log.warn({ err: describe(err) }, 'could not release the turn lock; it lapses by itself'));
+    }
+  }
+
+  private async jobState(payload: RunTurnPayload) {
+    const state = await turnJobState(this.deps.db, payload.conversationId, payload.messageIds);
+    // Jobs are queued after the intake commits, so this is a lagging replica or a deleted message: retried with backoff.
+    if (state.state === 'missing') throw new Error(`the job's messages are not stored: ${state.missing.join(', ')}`);
+    return state;
+  }
+
+  private async answer(conversationId: string, lock: ChatLock, signal: AbortSignal | undefined, log: Logger): Promise<TurnJobResult> {
+    const { db, settings } = this.deps;
+    const context = await loadTurnContext(db, conversationId);
+    // /cancel may have dropped them since the check: nothing is left to answer.
+    if (context.unanswered.length === 0) return this.redeliver(context.conversation.chatId, [], log);
+    if (!settings.client) return this.store(context, { kind: 'offline', text: offlineReply() }, log);
+
+    const timeZone = await teamTimeZone(db);
+    if (context.asker) {
+      let budget: AiBudget;
+      try {
+        budget = await aiBudget(db, context.asker.id, timeZone);
+      } catch (err) {
+        // A budget setting an admin got wrong: said in the reply, not silently read as "no limit".
+        if (!(err instanceof AppError)) throw err;
+        return this.store(context, { kind: 'cannot_start', text: cannotStartReply(err.message) }, log);
+      }
+      if (budget.exhausted) return this.store(context, { kind: 'budget', text: budgetReply(budget) }, log);
+    }
+
+    const typing = this.showTyping(context.conversation.chatId, log);
+    try {
+      const turn = await this.runAgents(context, settings.client, timeZone, lock, signal, log);
+      return await this.store(context, turn, log);
+    } finally {
+      typing.stop();
+    }
+  }
+
+  /** The conversation's agent answers; if it hands over, the colleague answers the same messages, once. */
+  private async runAgents(
+    context: TurnContext,
+    client: Anthropic,
+    timeZone: string,
+    lock: ChatLock,
+    signal: AbortSignal | undefined,
+    log: Logger,
+  ): Promise<ModelTurn> {
+    const { db, settings } = this.deps;
+    const started = Date.now();
+    const now = new Date(started);
+    const today = todayIn(timeZone, now);
+    const stores = await listStoreRefs(db);
+    const messages = toModelMessages(context.history, context.unanswered, settings.historyTokenBudget);
+    const effects = newTurnEffects();
+    const withdrawn: string[] = [];
+    const results: TurnResult[] = [];
+    let agentName = context.conversation.agent;
+    let handedOverBy: { agent: AgentName; reason: string } | undefined;
+
+    for (;;) {
+      const agent = agents[agentName];
+      const handoff = new AbortController();
+      const toolContext: AgentToolContext = {
+        db,
+        agent: agentName,
+        conversationId: context.conversation.id,
+        person: context.asker,
+        timeZone,
+        today,
+        sourceMessageId: context.unanswered.at(-1)?.id ?? null,
+        effects,
+        canHandOff: handedOverBy === undefined,
+        endForHandoff: () => handoff.abort(),
+      };
+      const result = await runTurn<AgentToolContext>({
+        client,
+        model: settings.model ?? agent.model,
+        system: buildSystemBlocks(
+          agent.prompt,
+          turnSystemContext({ now, timeZone, person: context.asker, stores, ...(handedOverBy ? { handedOverBy } : {}) }),
+        ),
+        tools: agent.tools,
+        toolContext,
+        messages,
+        maxTokens: agent.maxTokens,
+        maxToolRounds: settings.maxToolRounds,
+        deadlineMs: Math.max(1, settings.deadlineMs - (Date.now() - started)),
+        signal: AbortSignal.any([handoff.signal, lock.lost, ...(signal ? [signal] : [])]),
+        onEvent: (event) => logEvent(log, agentName, event),
+        ...(settings.retry ? { retry: settings.retry } : {}),
+      });
+      results.push(result);
+      const handedOver = result.outcome === 'aborted' && handoff.signal.aborted && !lock.lost.aborted && !signal?.aborted;
+      if (handedOver && effects.handoff) {
+        log.info({ from: agentName, to: effects.handoff.to, reason: effects.handoff.reason }, 'handed over');
+        // What the first agent proposed was never explained to the person: it is not offered.
+        withdrawn.push(...effects.proposals.splice(0).map((p) => p.id));
+        handedOverBy = { agent: agentName, reason: effects.handoff.reason };
+        agentName = effects.handoff.to;
+        continue;
+      }
+      if (result.outcome === 'aborted') {
+        // Shutdown (the job is handed back) or a lost lock (another runtime holds the chat): store nothing.
+        throw new Error(lock.lost.aborted ? 'the chat lock was lost during the turn' : 'the turn was stopped at shutdown');
+      }
+      return { kind: 'model', agent: agentName, results, effects, withdrawn, latencyMs: Date.now() - started };
+    }
+  }
+
+  /** Stores the turn's reply (one transaction), then queues its delivery and the embeddings of new memories. */
+  private async store(context: TurnContext, turn: ModelTurn | PlainTurn, log: Logger): Promise<TurnJobResult> {
+    const { db, settings } = this.deps;
+    const record = turn.kind === 'model' ? modelRecord(context, turn, settings.deadlineMs) : plainRecord(context, turn.text);
+    let replyId: string;
+    try {
+      ({ replyId } = await recordTurn(db, record));
+    } catch (err) {
+      if (!(err instanceof TurnAlreadyAnsweredError)) throw err;
+      // Another turn (or /cancel) got there first: this reply is dropped, theirs stands.
+      log.warn('the messages were answered while this turn ran; its reply is discarded');
+      const state = await turnJobState(db, context.conversation.id, record.answers);
+      // Only some were: the job runs again and answers the rest.
+      if (state.state !== 'answered') throw err;
+      return this.redeliver(context.conversation.chatId, state.replyIds, log);
+    }
+    await this.deliver(context.conversation.chatId, replyId);
+    if (turn.kind === 'model') {
+      for (const memoryId of turn.effects.memories) {
+        await this.deps.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [memoryId] }, { jobId: `embed-memory-${memoryId}` });
+      }
+      const last = turn.results.at(-1)!;
+      this.metrics.turns.inc({ agent: turn.agent, outcome: last.outcome });
+      this.metrics.duration.observe({ agent: turn.agent }, turn.latencyMs / 1000);
+      const usage = record.usage!;
+      for (const [kind, count] of [
+        ['input', usage.inputTokens],
+        ['output', usage.outputTokens],
+        ['cache_read', usage.cacheReadTokens],
+        ['cache_write', usage.cacheWriteTokens],
+      ] as const) {
+        this.metrics.tokens.inc({ agent: turn.agent, kind }, count);
+      }
+      log.info(
+        {
+          replyId,
+          agent: turn.agent,
+          outcome: last.outcome,
+          answered: record.answers.length,
+          usage: record.usage,
+          tools: turn.results.flatMap((r) => r.toolCalls.map((c) => (c.isError ? `${c.name}!` : c.name))),
+          ...(last.error ? { error: last.error } : {}),
+        },
+        'turn answered',
+      );
+      return { answered: replyId, outcome: last.outcome, agent: turn.agent };
+    }
+    this.metrics.turns.inc({ agent: record.agent, outcome: turn.kind });
+    log.info({ replyId, reason: turn.kind, answered: record.answers.length }, 'turn answered without the model');
+    return { answered: replyId, outcome: turn.kind, agent: record.agent };
+  }
+
+  private async answerPlainly(conversationId: string, kind: PlainTurn['kind'], text: string, log: Logger): Promise<TurnJobResult> {
+    const context = await loadTurnContext(this.deps.db, conversationId);
+    if (context.unanswered.length === 0) return { redelivered: [] };
+    return this.store(context, { kind, text }, log);
+  }
+
+  private async redeliver(chatId: string, replyIds: string[], log: Logger): Promise<TurnJobResult> {
+    for (const replyId of replyIds) await this.deliver(chatId, replyId);
+    this.metrics.redelivered.inc();
+    log.info({ replyIds }, 'already answered; delivery queued again');
+    return { redelivered: replyIds };
+  }
+
+  /** The job id is the reply's id: queueing it again while the first job is kept adds nothing. */
+  private async deliver(chatId: string, replyId: string): Promise<void> {
+    await this.deps.producer.enqueue('telegram-outbound', 'deliver-message', { chatId, messageId: replyId }, { jobId: replyId });
+  }
+
+  private showTyping(chatId: string, log: Logger): { stop(): void } {
+    const send = () =>
+      this.deps.producer
+        .enqueue('telegram-outbound', 'chat-action', { chatId, action: 'typing' })
+        .catch((err: unknown) => log.warn({ err: describe(err) }, 'could not queue the typing action'));
+    void send();
+    const timer = setInterval(() => void send(), this.typingIntervalMs);
+    return { stop: () => clearInterval(timer) };
+  }
+}
+
+interface ModelTurn {
+  kind: 'model';
+  agent: AgentName;
+  results: TurnResult[];
+  effects: ReturnType<typeof newTurnEffects>;
+  /** Proposals of a run that was handed over. */
+  withdrawn: string[];
+  latencyMs: number;
+}
+
+interface PlainTurn {
+  kind: 'offline' | 'budget' | 'cannot_start' | 'internal_failure';
+  text: string;
+}
+
+function plainRecord(context: TurnContext, text: string): TurnRecord {
+  return {
+    conversationId: context.conversation.id,
+    answers: context.unanswered.map((m) => m.id),
+    agent: context.conversation.agent,
+    chargedTo: context.asker?.id ?? null,
+    messages: [{ role: 'assistant', content: [{ type: 'text', text }] }],
+    usage: null,
+  };
+}
+
+/**
+ * A completed (or truncated) turn keeps every message it added — tool calls and
+ * results included — so later turns see what was looked up; the reply is its last
+ * message, made valid Telegram HTML. Any other outcome stores only a plain reply.
+ * Usage is the whole turn's, both agents' when it was handed over.
+ */
+function modelRecord(context: TurnContext, turn: ModelTurn, deadlineMs: number): TurnRecord {
+  const last = turn.results.at(-1)!;
+  const kept = (last.outcome === 'completed' || last.outcome === 'truncated') && last.messages.length > 0;
+  const text = outcomeReply(last, toTelegramHtml(last.text), deadlineMs);
+  const reply = { role: 'assistant' as const, content: [{ type: 'text', text }] };
+  const messages: TurnRecord['messages'] = kept
+    ? [...last.messages.slice(0, -1).map((m) => ({ role: m.role === 'assistant' ? ('assistant' as const) : ('tool' as const), content: blocks(m) })), reply]
+    : [reply];
+  const offered = kept ? turn.effects.proposals : [];
+  const withdrawn = [...turn.withdrawn, ...(kept ? [] : turn.effects.proposals.map((p) => p.id))];
+  return {
+    conversationId: context.conversation.id,
+    answers: context.unanswered.map((m) => m.id),
+    agent: turn.agent,
+    chargedTo: context.asker?.id ?? null,
+    messages,
+    replyMarkup: offered.length ? pendingActionKeyboard(offered) : null,
+    usage: usageOf(turn),
+    withdrawnActionIds: withdrawn,
+  };
+}
+
+function blocks(message: Anthropic.MessageParam): unknown[] {
+  return typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content;
+}
+
+function usageOf(turn: ModelTurn): TurnUsage {
+  const calls = turn.results.flatMap((r) => r.calls);
+  const last = turn.results.at(-1)!;
+  const sum = (pick: (c: (typeof calls)[number]) => number) => calls.reduce((total, c) => total + pick(c), 0);
+  return {
+    // The model that answered, as the API named it; the one asked for when no call succeeded.
+    model: calls.at(-1)?.model ?? last.model,
+    inputTokens: sum((c) => c.inputTokens),
+    outputTokens: sum((c) => c.outputTokens),
+    cacheReadTokens: sum((c) => c.cacheReadTokens),
+    cacheWriteTokens: sum((c) => c.cacheWriteTokens),
+    costUsd: sumCosts(turn.results.map((r) => r.costUsd)),
+    latencyMs: turn.latencyMs,
+  };
+}
+
+function logEvent(log: Logger, agent: AgentName, event: TurnEvent): void {
+  if (event.type === 'retry') log.warn({ agent, attempt: event.attempt, delayMs: event.delayMs, error: event.error }, 'model call failed; retrying');
+  else if (event.type === 'tool') log.debug({ agent, tool: event.name, isError: event.isError, durationMs: event.durationMs, ...(event.error ? { err: describe(event.error) } : {}) }, 'tool ran');
+  else log.debug({ agent, round: event.round, model: event.call.model, requestId: event.call.requestId, latencyMs: event.call.latencyMs }, 'model answered');
+}
+
+const describe = (err: unknown) => ({ message: err instanceof Error ? err.message : String(err) });
+
+export function createTurnWorker(deps: TurnWorkerDeps): ManagedWorker {
+  const runner = new TurnRunner(deps);
+  return createWorker(
+    'agent-turns',
+    { 'run-turn': (payload, job, signal) => runner.handle(payload, job, signal) },
+    { connection: deps.redis, prefix: deps.prefix, logger: deps.logger, concurrency: deps.settings.concurrency },
+  );
+}

@@ -1,0 +1,40 @@
+import type { Database } from '@dealdome/db';
+import type { AgentName, Role } from '@dealdome/domain';
+
+/** What the tools of a turn did that the runtime follows up once the turn is stored. */
+export interface TurnEffects {
+  /** Set by `handoff`: the colleague the turn goes to. */
+  handoff?: { to: AgentName; reason: string };
+  /** Proposals stored by `propose_ad_spend`: the reply offers Confirm / Cancel for each. */
+  proposals: { id: string; label: string }[];
+  /** Memories stored by `remember`: they need an embedding. */
+  memories: string[];
+}
+
+export function newTurnEffects(): TurnEffects {
+  return { proposals: [], memories: [] };
+}
+
+/**
+ * The context every agent tool runs with. A plain object (runTurn spreads it into
+ * each call); `effects` is shared by reference, so what tools record there is what
+ * the runtime reads after the turn.
+ */
+export interface AgentToolContext {
+  db: Database;
+  agent: AgentName;
+  conversationId: string;
+  /** The person asking; null in a conversation no team member is linked to. */
+  person: { id: string; displayName: string; role: Role } | null;
+  /** The team's time zone: range words are read in it. */
+  timeZone: string;
+  /** Today in the team's time zone, YYYY-MM-DD. */
+  today: string;
+  /** The newest user message the turn answers: a memory records where it came from. */
+  sourceMessageId: string | null;
+  effects: TurnEffects;
+  /** False once the turn has been handed over: one handoff per turn. */
+  canHandOff: boolean;
+  /** Stops this agent's part of the turn; the runtime runs it again with the colleague. */
+  endForHandoff(): void;
+}

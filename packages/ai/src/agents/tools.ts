@@ -1,0 +1,360 @@
+import {
+  AppError,
+  adPlatforms,
+  adSpendReport,
+  adSpendReportQuery,
+  agentNames,
+  cachedReport,
+  createMemory,
+  findStoreByName,
+  listDailyFinancials,
+  listFixedCosts,
+  listProducts,
+  listStoreRefs,
+  memoryKinds,
+  pnlQuery,
+  productReport,
+  productReportQuery,
+  profitAndLoss,
+  proposeAdSpend,
+  recallMemories,
+  searchKnowledge,
+} from '@dealdome/domain';
+import type { StoreRef } from '@dealdome/domain';
+import { z } from 'zod';
+import { defineTool } from '../tools';
+import type { Tool } from '../tools';
+import type { AgentToolContext } from './context';
+import { addDays, RANGE_WORDS, resolveRange } from './ranges';
+
+/**
+ * The agents' tools. Finance tools call the same domain functions (and report
+ * cache) as finance-api, so an agent's figure is the dashboard's figure. Every
+ * refusal is an AppError whose message the model can read and act on.
+ */
+
+type AgentTool = Tool<AgentToolContext>;
+
+const rangeInput = z.string().trim().min(1).max(40).describe(`Which days, in the team's time zone: ${RANGE_WORDS}.`);
+const storeInput = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .describe('A store by its name or shop domain. Leave it out for all stores together (converted to the reporting currency).');
+
+/** A domain query schema's verdict as an error the model can correct. */
+function parseQuery<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
+  throw new AppError(400, 'invalid_request', `The request is not valid: ${problems}.`);
+}
+
+async function storeOf(ctx: AgentToolContext, name: string | undefined): Promise<StoreRef | undefined> {
+  return name === undefined ? undefined : findStoreByName(ctx.db, name);
+}
+
+export const getPnl: AgentTool = defineTool({
+  name: 'get_pnl',
+  description:
+    'Profit and loss over a range of days, for all stores together or one store (in its own currency). ' +
+    'Returns the totals: revenue, discounts, refunds, netRevenue, cogs, shippingCosts, transactionFees, grossProfit, ' +
+    'adSpend and adSpendByPlatform, fixedCosts, netProfit ("profit" when people say profit), marginPct, roas, poas, ' +
+    'breakEvenRoas and orders; with groupBy also one row per day, ISO week or month. Amounts are decimal strings in `currency`.',
+  input: z.object({
+    range: rangeInput,
+    store: storeInput.optional(),
+    groupBy: z.enum(['day', 'week', 'month']).optional().describe('Add a row per period; leave out for totals only.'),
+  }),
+  run: async (input, ctx: AgentToolContext) => {
+    const { from, to } = resolveRange(input.range, ctx.today);
+    const store = await storeOf(ctx, input.store);
+    const query = parseQuery(pnlQuery, { from, to, storeId: store?.id, groupBy: input.groupBy ?? 'day' });
+    const report = await cachedReport(ctx.db, 'pnl', query, () => profitAndLoss(ctx.db, query));
+    return {
+      store: store?.name ?? 'all stores',
+      currency: report.currency,
+      from,
+      to,
+      totals: report.totals,
+      ...(input.groupBy ? { groupBy: input.groupBy, rows: report.rows } : {}),
+    };
+  },
+});
+
+export const rankProducts: AgentTool = defineTool({
+  name: 'rank_products',
+  description:
+    'Products ranked by profit or ROAS over a range: units, revenue, cogs, attributed adSpend, profit (revenue − cogs − adSpend) ' +
+    'and roas (revenue ÷ adSpend, null without spend). Only products with sales or spend in the range appear.',
+  input: z.object({
+    range: rangeInput,
+    store: storeInput.optional(),
+    sortBy: z.enum(['profit', 'roas']).default('profit'),
+    limit: z.number().int().min(1).max(25).default(10),
+  }),
+  run: async (input, ctx: AgentToolContext) => {
+    const { from, to } = resolveRange(input.range, ctx.today);
+    const store = await storeOf(ctx, input.store);
+    const query = parseQuery(productReportQuery, { from, to, storeId: store?.id, sortBy: input.sortBy, limit: input.limit });
+    const report = await cachedReport(ctx.db, 'products', query, () => productReport(ctx.db, query));
+    return { store: store?.name ?? 'all stores', currency: report.currency, from, to, sortBy: report.sortBy, products: report.rows };
+  },
+});
+
+export const findProduct: AgentTool = defineTool({
+  name: 'find_product',
+  description: 'Finds products whose name or SKU contains the words: id, store, SKU, name, status and current cost price.',
+  input: z.object({ query: z.string().trim().min(1).max(200), store: storeInput.optional() }),
+  run: async (input, ctx: AgentToolContext) => {
+    const store = await storeOf(ctx, input.store);
+    const page = await listProducts(ctx.db, { q: input.query, ...(store ? { storeId: store.id } : {}) }, { limit: 15 });
+    const names = new Map((await listStoreRefs(ctx.db)).map((s) => [s.id, s.name]));
+    return {
+      products: page.data.map((p) => ({
+        id: p.id,
+        store: names.get(p.storeId) ?? p.storeId,
+        sku: p.sku,
+        name: p.name,
+        status: p.status,
+        costPrice: p.costPrice,
+        currency: p.currency,
+      })),
+      more: page.nextCursor !== null,
+    };
+  },
+});
+
+export const adSpendReportTool: AgentTool = defineTool({
+  name: 'ad_spend_report',
+  description: 'Ad spend over a range, by platform (meta, tiktok, google, snapchat, pinterest, other), by day or by store, with the total.',
+  input: z.object({
+    range: rangeInput,
+    store: storeInput.optional(),
+    groupBy: z.enum(['platform', 'day', 'store']).default('platform'),
+  }),
+  run: async (input, ctx: AgentToolContext) => {
+    const { from, to } = resolveRange(input.range, ctx.today);
+    const store = await storeOf(ctx, input.store);
+    const query = parseQuery(adSpendReportQuery, { from, to, storeId: store?.id, groupBy: input.groupBy });
+    const report = await cachedReport(ctx.db, 'ad-spend', query, () => adSpendReport(ctx.db, query));
+    if (input.groupBy === 'store') {
+      const names = new Map((await listStoreRefs(ctx.db)).map((s) => [s.id, s.name]));
+      return { ...report, rows: report.rows.map((r) => ({ ...r, key: names.get(r.key) ?? r.key })) };
+    }
+    return { store: store?.name ?? 'all stores', ...report };
+  },
+});
+
+export const listFixedCostsTool: AgentTool = defineTool({
+  name: 'list_fixed_costs',
+  description:
+    'Fixed monthly costs (rent, software, salaries): name, category, amount, currency, store (or shared by all stores), start and end month.',
+  input: z.object({
+    store: z.string().trim().min(1).max(200).optional().describe('A store by name, or "shared" for the costs all stores share; leave out for every cost.'),
+    month: z.string().trim().max(20).optional().describe('Only costs running in this month: YYYY-MM, this-month or last-month.'),
+  }),
+  run: async (input, ctx: AgentToolContext) => {
+    const shared = input.store?.toLowerCase() === 'shared';
+    const store = shared ? undefined : await storeOf(ctx, input.store);
+    let activeIn: string | undefined;
+    if (input.month !== undefined) {
+      const word = input.month.toLowerCase();
+      if (word === 'this-month') activeIn = ctx.today.slice(0, 7);
+      else if (word === 'last-month') activeIn = addDays(`${ctx.today.slice(0, 7)}-01`, -1).slice(0, 7);
+      else if (/^\d{4}-(0[1-9]|1[0-2])$/.test(word)) activeIn = word;
+      else throw new AppError(400, 'invalid_month', `"${input.month}" is not a month: use YYYY-MM, this-month or last-month.`);
+    }
+    const page = await listFixedCosts(
+      ctx.db,
+      { ...(shared ? { storeId: 'shared' } : store ? { storeId: store.id } : {}), ...(activeIn ? { activeIn } : {}) },
+      { limit: 200 },
+    );
+    const names = new Map((await listStoreRefs(ctx.db)).map((s) => [s.id, s.name]));
+    return {
+      fixedCosts: page.data.map((c) => ({
+        name: c.name,
+        category: c.category,
+        amount: c.amount,
+        currency: c.currency,
+        store: c.storeId === null ? 'shared' : (names.get(c.storeId) ?? c.storeId),
+        startMonth: c.startMonth,
+        endMonth: c.endMonth,
+      })),
+      more: page.nextCursor !== null,
+    };
+  },
+});
+
+const MAX_DAILY_DAYS = 62;
+
+export const getDailyFinancials: AgentTool = defineTool({
+  name: 'get_daily_financials',
+  description:
+    `One store's recorded days: revenue, discounts, refunds, cogs, shippingCosts, transactionFees, orders and units per day, ` +
+    `in the store's currency. At most ${MAX_DAILY_DAYS} days; use get_pnl with groupBy for longer spans.`,
+  input: z.object({ store: storeInput.describe('The store, by name or shop domain.'), range: rangeInput }),
+  run: async (input, ctx: AgentToolContext) => {
+    const { from, to } = resolveRange(input.range, ctx.today);
+    if ((Date.parse(to) - Date.parse(from)) / 86_400_000 >= MAX_DAILY_DAYS) {
+      throw new AppError(400, 'range_too_long', `At most ${MAX_DAILY_DAYS} days at a time; use get_pnl with groupBy for longer spans.`);
+    }
+    const store = await findStoreByName(ctx.db, input.store);
+    const page = await listDailyFinancials(ctx.db, store.id, { from, to });
+    return {
+      store: store.name,
+      currency: store.currency,
+      from,
+      to,
+      days: page.data.map(({ id: _id, storeId: _storeId, updatedAt: _updatedAt, ...day }) => day),
+      note: 'Days with nothing recorded are absent.',
+    };
+  },
+});
+
+export const remember: AgentTool = defineTool({
+  name: 'remember',
+  description:
+    'Stores something to remember for later conversations: a fact, decision, preference or context. ' +
+    'Team memories are seen by everyone; personal ones only by the person asking. Write it as one self-contained sentence.',
+  input: z.object({
+    content: z.string().trim().min(1).max(2000),
+    kind: z.enum(memoryKinds).default('fact'),
+    scope: z.enum(['team', 'personal']).default('team'),
+  }),
+  run: async (input, ctx: AgentToolContext) => {
+    if (input.scope === 'personal' && !ctx.person) {
+      throw new AppError(400, 'no_person', 'This conversation has no linked person, so only team memories can be stored.');
+    }
+    const { memory } = await createMemory(ctx.db, {
+      scope: input.scope === 'personal' ? 'user' : 'team',
+      userId: input.scope === 'personal' ? ctx.person!.id : null,
+      kind: input.kind,
+      content: input.content,
+      sourceMessageId: ctx.sourceMessageId,
+    });
+    ctx.effects.memories.push(memory.id);
+    return { remembered: memory.content, scope: input.scope, kind: memory.kind };
+  },
+});
+
+export const recall: AgentTool = defineTool({
+  name: 'recall',
+  description:
+    "Looks up what was remembered: the team's memories and the person's own. With a query, memories sharing its words come first " +
+    '(`matched: true`), then the most recent ones; without a query, the most recent.',
+  input: z.object({
+    query: z.string().trim().max(500).optional(),
+    limit: z.number().int().min(1).max(25).default(10),
+  }),
+  run: async (input, ctx: AgentToolContext) => {
+    const memories = await recallMemories(ctx.db, { userId: ctx.person?.id ?? null, limit: input.limit, ...(input.query ? { query: input.query } : {}) });
+    return {
+      memories: memories.map((m) => ({
+        content: m.content,
+        kind: m.kind,
+        scope: m.scope === 'user' ? 'personal' : 'team',
+        matched: m.matched,
+        rememberedOn: m.updatedAt.toISOString().slice(0, 10),
+      })),
+    };
+  },
+});
+
+export const searchKnowledgeTool: AgentTool = defineTool({
+  name: 'search_knowledge',
+  description:
+    "Searches the knowledge base (the team's training-video transcripts) by words. Each result is a transcript passage with its " +
+    'video title, link and the time span (start, end as m:ss or h:mm:ss) to cite. Search again with other words if nothing fits.',
+  input: z.object({
+    query: z.string().trim().min(1).max(500).describe('Words the passage would contain; names and terms work best.'),
+    limit: z.number().int().min(1).max(10).default(5),
+  }),
+  run: async (input, ctx: AgentToolContext) => {
+    const hits = await searchKnowledge(ctx.db, { query: input.query, limit: input.limit, agent: ctx.agent, userId: ctx.person?.id ?? null });
+    if (hits.length === 0) {
+      return { results: [], note: 'Nothing in the knowledge base matches these words. Try other words, or say the videos do not cover it.' };
+    }
+    return {
+      results: hits.map((h) => ({
+        video: h.videoTitle,
+        url: h.videoUrl,
+        start: h.start,
+        end: h.end,
+        text: h.text,
+      })),
+    };
+  },
+});
+
+export const proposeAdSpendTool: AgentTool = defineTool({
+  name: 'propose_ad_spend',
+  description:
+    'Prepares an ad-spend entry for the person to confirm. It does NOT record anything: your reply is shown with Confirm and Cancel ' +
+    'buttons and the entry is written only when the person presses Confirm. Summarise exactly what will be recorded and ask them to confirm.',
+  input: z.object({
+    store: storeInput.describe('The store the spend is for, by name or shop domain.'),
+    date: z.string().trim().min(1).max(20).describe('The day of the spend: today, yesterday or YYYY-MM-DD.'),
+    platform: z.enum(adPlatforms),
+    amount: z.string().trim().describe('The amount as a decimal string such as "120.50", without a currency sign.'),
+    currency: z.string().trim().length(3).optional().describe("ISO 4217 code; leave out for the store's currency."),
+    campaign: z.string().trim().max(300).optional(),
+    productSku: z.string().trim().max(100).optional().describe('The SKU of the product the spend promoted, if any.'),
+  }),
+  run: async (input, ctx: AgentToolContext) => {
+    if (!ctx.person) throw new AppError(403, 'no_person', 'Only a linked team member can record ad spend; nobody is linked to this chat.');
+    const store = await findStoreByName(ctx.db, input.store);
+    const { from, to } = resolveRange(input.date, ctx.today);
+    if (from !== to) throw new AppError(400, 'invalid_date', 'Ad spend is recorded per day: give one day.');
+    let productId: string | null = null;
+    if (input.productSku) {
+      const candidates = await listProducts(ctx.db, { storeId: store.id, q: input.productSku }, { limit: 50 });
+      const product = candidates.data.find((p) => p.sku.toLowerCase() === input.productSku!.toLowerCase());
+      if (!product) throw new AppError(404, 'not_found', `${store.name} has no product with SKU "${input.productSku}".`);
+      productId = product.id;
+    }
+    const currency = (input.currency ?? store.currency).toUpperCase();
+    const action = await proposeAdSpend(ctx.db, {
+      conversationId: ctx.conversationId,
+      userId: ctx.person.id,
+      input: {
+        storeId: store.id,
+        date: from,
+        platform: input.platform,
+        amount: input.amount,
+        currency,
+        campaign: input.campaign ?? null,
+        productId,
+      },
+    });
+    const label = `${input.amount} ${currency} ${input.platform} ${from}`;
+    ctx.effects.proposals.push({ id: action.id, label });
+    return {
+      status: 'awaiting confirmation — nothing is recorded yet',
+      proposal: { store: store.name, date: from, platform: input.platform, amount: input.amount, currency, campaign: input.campaign ?? null, productSku: input.productSku ?? null },
+      expiresAt: action.expiresAt.toISOString(),
+    };
+  },
+});
+
+export const handoff: AgentTool = defineTool({
+  name: 'handoff',
+  description:
+    'Hands the conversation to a colleague who answers this message right away and the ones after it: ' +
+    'roos for finance (profit, ROAS, products, ad spend, costs), elisa for questions the training videos answer, ' +
+    'alfred for memories, reminders and everything else. Do not answer yourself after calling it.',
+  input: z.object({
+    to: z.enum(agentNames),
+    reason: z.string().trim().min(1).max(300).describe('One line for the colleague: what the person wants.'),
+  }),
+  run: async (input, ctx: AgentToolContext) => {
+    if (input.to === ctx.agent) throw new AppError(400, 'same_agent', `You are ${ctx.agent}: answer the person yourself.`);
+    if (!ctx.canHandOff) {
+      throw new AppError(409, 'handoff_used', 'This message was already handed over once: answer the person yourself with what you can.');
+    }
+    ctx.effects.handoff = { to: input.to, reason: input.reason };
+    ctx.endForHandoff();
+    return `Handed over to ${input.to}.`;
+  },
+});
