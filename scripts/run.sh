@@ -33,6 +33,18 @@ if printf '%s\n' "$seeded" | grep -q '^demo admin password:'; then
   database=$(node -e 'const u = new URL(process.argv[1]); u.password = ""; process.stdout.write(u.href)' "$DATABASE_URL")
   (umask 077; { printf 'database: %s\n' "$database"; printf '%s\n' "$seeded" | grep '^demo admin'; } > .run/demo-admin)
 fi
+# No bot token and no other Bot API: the launcher runs the local Telegram emulator and
+# `pnpm chat` writes there as Telegram user 1001, which must be a team member — the demo
+# admin, linked to it unless that id or the admin is linked already. Never with a real
+# bot: a real Telegram account has that id.
+export DEALDOME_TELEGRAM_EMULATOR=false DEALDOME_CHAT_USER=
+if [ -z "${TELEGRAM_BOT_TOKEN:-}" ] && [ -z "${TELEGRAM_API_BASE_URL:-}" ]; then
+  DEALDOME_TELEGRAM_EMULATOR=true
+  chat_user=$(pnpm --silent dealdome demo:link-telegram --email admin@dealdome.local --telegram-id 1001)
+  printf '%s\n' "$chat_user"
+  # "<telegram id> <email>" for the launcher's hint; empty when nobody could be linked.
+  DEALDOME_CHAT_USER=$(printf '%s\n' "$chat_user" | sed -n 's/^chat user: \(.*\) is Telegram user \([0-9]*\) .*/\2 \1/p')
+fi
 # Migrated once above; the services only verify the schema, they don't race to apply it.
 export MIGRATE_ON_START=false
 export DEALDOME_CREDENTIALS_FILE=.run/demo-admin

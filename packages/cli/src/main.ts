@@ -3,7 +3,16 @@ import { z } from 'zod';
 import { createLogger, envUrl, parseEnv } from '@dealdome/config';
 import { migrate, migrationStatus, openDatabase } from '@dealdome/db';
 import type { DatabaseHandle } from '@dealdome/db';
-import { AppError, conflict, createUser, issueTelegramLinkCode, linkTelegramUser, roles, seedDemoData } from '@dealdome/domain';
+import {
+  AppError,
+  conflict,
+  createUser,
+  findUserByTelegramId,
+  issueTelegramLinkCode,
+  linkTelegramUser,
+  roles,
+  seedDemoData,
+} from '@dealdome/domain';
 
 /**
  * `pnpm dealdome <command>`: the operator's tool. Each command validates only the
@@ -126,6 +135,33 @@ export function buildProgram(out: (line: string) => void = (line) => process.std
           out(`demo admin password: ${password}`);
         }
       });
+    });
+
+  program
+    .command('demo:link-telegram')
+    .description(
+      "give the local Telegram emulator's user a team member to be: link the demo admin to that Telegram id, " +
+        'unless the id or the admin is linked already; prints who the id plays',
+    )
+    .option('--email <email>', 'the user to link', 'admin@dealdome.local')
+    .requiredOption('--telegram-id <id>', 'the Telegram user id `pnpm chat` writes as')
+    .action(async (options: { email: string; telegramId: string }) => {
+      const line = await withDatabase(async ({ db }) => {
+        const holder = await findUserByTelegramId(db, options.telegramId);
+        if (holder) return `chat user: ${holder.email} is Telegram user ${holder.telegramUserId} (linked already)`;
+        const user = await db
+          .selectFrom('users')
+          .select(['email', 'telegram_user_id'])
+          .where((eb) => eb(eb.fn('lower', ['email']), '=', options.email.trim().toLowerCase()))
+          .where('disabled_at', 'is', null)
+          .executeTakeFirst();
+        if (!user) return `chat user: none (no active user ${options.email} to link to Telegram user ${options.telegramId})`;
+        // A link someone made on purpose (their real Telegram account) is kept; the chat can use that id.
+        if (user.telegram_user_id) return `chat user: ${user.email} is Telegram user ${user.telegram_user_id} (linked already)`;
+        const linked = await linkTelegramUser(db, { email: user.email, telegramUserId: options.telegramId });
+        return `chat user: ${linked.email} is Telegram user ${linked.telegramUserId} (linked now)`;
+      });
+      out(line);
     });
 
   return program;

@@ -76,4 +76,17 @@ describe('dealdome CLI', () => {
       'Telegram user 555000111 is already linked to another user',
     );
   });
+
+  it('when demo:link-telegram runs, then it links the admin once, keeps links made before, and reports a missing admin without failing', async () => {
+    const missing = await run('demo:link-telegram', '--email', 'demo@dealdome.test', '--telegram-id', '1001');
+    await run('users:create', '--email', 'demo@dealdome.test', '--role', 'admin');
+    const first = await run('demo:link-telegram', '--email', 'Demo@DealDome.test', '--telegram-id', '1001');
+    const again = await run('demo:link-telegram', '--email', 'demo@dealdome.test', '--telegram-id', '1001');
+    const linkedBefore = await run('demo:link-telegram', '--email', 'owner@dealdome.test', '--telegram-id', '1002');
+
+    expect(missing).toEqual(['chat user: none (no active user demo@dealdome.test to link to Telegram user 1001)']);
+    expect(first).toEqual(['chat user: demo@dealdome.test is Telegram user 1001 (linked now)']);
+    expect(again).toEqual(['chat user: demo@dealdome.test is Telegram user 1001 (linked already)']);
+    expect(linkedBefore).toEqual(['chat user: owner@dealdome.test is Telegram user 123456789 (linked already)']);
+  });
 });
