@@ -25,7 +25,7 @@ import {
   turnJobState,
 } from '@dealdome/domain';
 import type { AgentName, AiBudget, TurnContext, TurnRecord, TurnUsage } from '@dealdome/domain';
-import { createWorker } from '@dealdome/queues';
+import { createWorker, jobIds } from '@dealdome/queues';
 import type { JobPayload, ManagedWorker, Producer } from '@dealdome/queues';
 import { DelayedError } from 'bullmq';
 import type { Job } from 'bullmq';
@@ -259,7 +259,7 @@ export class TurnRunner {
     await this.deliver(context.conversation.chatId, replyId);
     if (turn.kind === 'model') {
       for (const memoryId of turn.effects.memories) {
-        await this.deps.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [memoryId] }, { jobId: `embed-memory-${memoryId}` });
+        await this.deps.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [memoryId] }, { jobId: jobIds.embedMemory(memoryId) });
       }
       const last = turn.results.at(-1)!;
       this.metrics.turns.inc({ agent: turn.agent, outcome: last.outcome });
@@ -307,7 +307,7 @@ export class TurnRunner {
 
   /** The job id is the reply's id: queueing it again while the first job is kept adds nothing. */
   private async deliver(chatId: string, replyId: string): Promise<void> {
-    await this.deps.producer.enqueue('telegram-outbound', 'deliver-message', { chatId, messageId: replyId }, { jobId: replyId });
+    await this.deps.producer.enqueue('telegram-outbound', 'deliver-message', { chatId, messageId: replyId }, { jobId: jobIds.deliverMessage(replyId) });
   }
 
   private showTyping(chatId: string, log: Logger): { stop(): void } {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Json } from '@dealdome/db';
-import { Producer } from '@dealdome/queues';
+import { Producer, jobIds } from '@dealdome/queues';
 import { FakeAnthropic, startServiceProcess, useTestDatabase, useTestRedis } from '@dealdome/testkit';
 import type { ServiceProcess } from '@dealdome/testkit';
 import { sql } from 'kysely';
@@ -97,7 +97,7 @@ describe('agent-runtime killed mid-turn', () => {
     expect(assistant.map((m) => textOf(m.content))).toEqual(['the one answer']);
     const asked = await db.selectFrom('messages').select('answered_by').where('id', '=', question.id).executeTakeFirstOrThrow();
     expect(asked.answered_by).toBe(assistant[0]!.id);
-    expect(await producer.queue('telegram-outbound').getJob(assistant[0]!.id)).toBeDefined();
+    expect(await producer.queue('telegram-outbound').getJob(jobIds.deliverMessage(assistant[0]!.id))).toBeDefined();
     expect(calls).toBe(2);
   }, 150_000);
 });

@@ -3,7 +3,7 @@ import type { Job } from 'bullmq';
 import { createAnthropicClient } from '@dealdome/ai';
 import { createLogger } from '@dealdome/config';
 import type { Database, Json } from '@dealdome/db';
-import { Producer } from '@dealdome/queues';
+import { Producer, jobIds } from '@dealdome/queues';
 import type { ManagedWorker } from '@dealdome/queues';
 import { FakeAnthropic, useTestDatabase, useTestRedis } from '@dealdome/testkit';
 import { sql } from 'kysely';
@@ -155,7 +155,7 @@ export function useTurnHarness() {
     },
 
     async delivery(replyId: string) {
-      return harness.producer.queue('telegram-outbound').getJob(replyId);
+      return harness.producer.queue('telegram-outbound').getJob(jobIds.deliverMessage(replyId));
     },
 
     async setSetting(key: string, value: unknown) {

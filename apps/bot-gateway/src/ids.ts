@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { jobIds } from '@dealdome/queues';
 import type { IncomingUpdate } from './telegram';
 
 /**
@@ -43,8 +44,5 @@ export const updateMessageIds = (update: IncomingUpdate) =>
 /** The one refusal a Telegram user who is not on the team ever gets. */
 export const refusalMessageId = (telegramUserId: number) => derivedUuid(`refusal/${telegramUserId}`);
 
-// BullMQ job ids: a second add with the same id is a no-op while the job is kept.
-export const runTurnJobId = (messageId: string) => `run-turn-${messageId}`;
-export const deliverMessageJobId = (messageId: string) => `deliver-message-${messageId}`;
-export const ingestTranscriptJobId = (videoId: string) => `ingest-transcript-${videoId}`;
-export const embedMemoryJobId = (memoryId: string) => `embed-memory-${memoryId}`;
+export const { runTurn: runTurnJobId, deliverMessage: deliverMessageJobId, ingestTranscript: ingestTranscriptJobId, embedMemory: embedMemoryJobId } =
+  jobIds;

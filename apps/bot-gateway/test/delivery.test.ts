@@ -1,7 +1,7 @@
-import { createStore, profitAndLoss, upsertDailyFinancials } from '@dealdome/domain';
+import { createStore, openConversation, pendingActionKeyboard, profitAndLoss, proposeAdSpend, upsertDailyFinancials } from '@dealdome/domain';
 import { formatPnl } from '../src/commands/finance';
 import { addDays, localDate } from '../src/time';
-import { processed, useGateway } from './harness';
+import { deliverAsBot, processed, replies, useGateway } from './harness';
 
 const gateway = useGateway();
 
@@ -39,5 +39,33 @@ describe('bot-gateway delivery', () => {
     telegram.redeliver(update);
     await new Promise((r) => setTimeout(r, 1500));
     expect(telegram.sent.filter((c) => c.method === 'sendMessage' && c.chatId === 5101 && c.ok)).toHaveLength(1);
+  });
+
+  it('when an agent\'s proposed ad spend is confirmed, then it is written once, however often Confirm is pressed', async () => {
+    const { telegram } = await gateway.start();
+    const member = await gateway.member(5202);
+    const from = { id: 5202, first_name: 'Roos fan' };
+    const store = await createStore(gateway.db, { name: 'Brooklyn', currency: 'USD', timezone: 'UTC' });
+    const conversation = await openConversation(gateway.db, { chatId: '5202', userId: member.id, agent: 'roos' });
+    const action = await proposeAdSpend(gateway.db, {
+      conversationId: conversation.id,
+      userId: member.id,
+      input: { storeId: store.id, date: '2026-11-20', platform: 'meta', amount: '125.40', currency: 'USD' },
+    });
+    telegram.addChat({ id: 5202, type: 'private' });
+    // The agent's reply with its keyboard, as the outbound worker would have put it in the chat.
+    const proposal = await deliverAsBot(telegram, 5202, { text: 'Add 125.40 USD of Meta spend?', replyMarkup: pendingActionKeyboard([{ id: action.id, label: '' }]) });
+    const confirm = `pa:${action.id}:confirm`;
+
+    telegram.sendCallback({ chatId: 5202, from, messageId: proposal.message_id, data: confirm });
+    await replies(gateway.db, 5202, 1);
+    telegram.sendCallback({ chatId: 5202, from, messageId: proposal.message_id, data: confirm });
+    const [, again] = await replies(gateway.db, 5202, 2);
+
+    const written = await gateway.db.selectFrom('ad_spend_entries').select(['amount', 'currency', 'platform']).where('store_id', '=', store.id).execute();
+    expect(written).toEqual([{ amount: '125.4000', currency: 'USD', platform: 'meta' }]);
+    expect(again!.text).toBe('Already recorded; nothing was added again.');
+    const status = await gateway.db.selectFrom('pending_actions').select('status').where('id', '=', action.id).executeTakeFirstOrThrow();
+    expect(status.status).toBe('confirmed');
   });
 });

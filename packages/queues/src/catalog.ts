@@ -67,6 +67,17 @@ export type JobPayload<Q extends QueueName, J extends JobName<Q>> = z.infer<(typ
 /** What is stored in Redis: the payload plus the trace carrier. */
 export type JobData<Q extends QueueName, J extends JobName<Q>> = JobPayload<Q, J> & { trace?: TraceCarrier };
 
+/**
+ * Job ids, one convention for every producer: a second add with the same id is a
+ * no-op while the job is kept, so each is derived from the row the job carries.
+ */
+export const jobIds = {
+  runTurn: (messageId: string) => `run-turn-${messageId}`,
+  deliverMessage: (messageId: string) => `deliver-message-${messageId}`,
+  ingestTranscript: (videoId: string) => `ingest-transcript-${videoId}`,
+  embedMemory: (memoryId: string) => `embed-memory-${memoryId}`,
+};
+
 export const queueNames = Object.keys(catalog) as QueueName[];
 
 /** Completed jobs are kept briefly for inspection; failed ones long enough to be looked at and retried. */

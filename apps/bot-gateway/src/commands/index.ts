@@ -1,6 +1,7 @@
 import { conversationCommands, helpCommands } from './conversation';
 import { financeCommands } from './finance';
 import { memoryCommands } from './memory';
+import { pendingActionButton } from './pending-actions';
 import { CommandRegistry } from './registry';
 import { usageCommands } from './usage';
 
@@ -15,6 +16,6 @@ export function buildCommandRegistry(): CommandRegistry {
     ...financeCommands,
     ...memoryCommands,
     ...usageCommands,
-  ]);
+  ], { pa: pendingActionButton });
   return registry;
 }
