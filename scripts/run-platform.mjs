@@ -46,7 +46,7 @@ const say = (line) => process.stdout.write(`${line}\n`);
 /** Starts one process in its own process group, its output prefixed with its name. */
 function launch(name, args, env) {
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const prefix = `${name.padEnd(17)}| `;
+  const prefix = `${name.padEnd(18)}| `;
   for (const stream of [child.stdout, child.stderr]) {
     let rest = '';
     stream.on('data', (chunk) => {
