@@ -63,6 +63,9 @@ async function main(): Promise<void> {
     port: env.TELEGRAM_EMULATOR_PORT,
     host: env.TELEGRAM_EMULATOR_HOST,
     strictHtml: env.TELEGRAM_EMULATOR_STRICT_HTML,
+    // Milliseconds since the epoch: a restarted emulator's ids follow the last one's
+    // unless it received over a thousand updates a second (ids stay within 2^53).
+    firstUpdateId: Date.now(),
     ...(env.TELEGRAM_BOT_TOKEN ? { token: env.TELEGRAM_BOT_TOKEN } : {}),
     onCall: (call) => {
       if (call.method === 'getUpdates' && call.ok) return;

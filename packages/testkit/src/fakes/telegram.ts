@@ -167,6 +167,12 @@ export interface WebhookInfo {
 export interface FakeTelegramOptions {
   port?: number;
   host?: string;
+  /**
+   * The first update's id (default 1). Telegram, too, may start from another number
+   * (after a week without updates); a long-lived emulator starts from the clock so a
+   * restarted one never repeats ids a gateway has already recorded.
+   */
+  firstUpdateId?: number;
   /** When set, other tokens get 401 Unauthorized. Otherwise any token works and getMe derives the bot id from it. */
   token?: string;
   bot?: { first_name?: string; username?: string };
@@ -298,7 +304,7 @@ export class FakeTelegram {
   private readonly calls = new Recorder<TelegramCall>();
   private readonly methods: Map<string, [string, MethodHandler]>;
 
-  private nextUpdateId = 1;
+  private nextUpdateId: number;
   private nextFileNumber = 1;
   private nextCallbackNumber = 1;
   private readonly queue: PendingUpdate[] = [];
@@ -322,6 +328,7 @@ export class FakeTelegram {
     this.server = server;
     this.url = server.url;
     this.options = options;
+    this.nextUpdateId = options.firstUpdateId ?? 1;
     this.methods = this.methodTable();
   }
 
