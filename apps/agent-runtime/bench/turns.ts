@@ -1,0 +1,250 @@
+/**
+ * `pnpm bench:turns`: turns through the real bot-gateway, BullMQ and agent-runtime,
+ * each its own process, with Telegram and the model faked in this process (the model
+ * answers at once with a plain end_turn). Seeds a scratch database with one member
+ * per chat, then sends user messages and times each from the moment its update is
+ * available to getUpdates until the reply's sendMessage reaches the fake: the
+ * platform's overhead, since the model takes 0 ms. Counts lost replies (none within
+ * the timeout) and duplicated ones (a message answered by more than one sendMessage).
+ *
+ * Two runs: at a steady offered rate (latency: p50/p99) and all at once (capacity:
+ * turns/s). Prints a markdown table.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { migrate, openDatabase } from '@dealdome/db';
+import { withDatabase } from '@dealdome/db/testing';
+import { createUser } from '@dealdome/domain';
+import { FakeAnthropic, FakeTelegram } from '@dealdome/testkit';
+import type { RecordedAnthropicRequest, TelegramCall } from '@dealdome/testkit';
+
+const TURNS = Number(process.env.BENCH_TURNS ?? 1000);
+const CHATS = Number(process.env.BENCH_CHATS ?? 50);
+const STEADY_RATE = Number(process.env.BENCH_RATE ?? 50);
+const LOST_AFTER_MS = Number(process.env.BENCH_LOST_AFTER_MS ?? 30_000);
+const TOKEN = '7777:bench-turns';
+const FIRST_CHAT = 910_000;
+
+/**
+ * The services' settings. The per-chat and global send limits protect real Telegram
+ * (about one message a second per private chat, 30 a second per bot); against the
+ * fake they would measure the limiter, not the platform, so they are raised.
+ */
+const SETTINGS: Record<string, string> = {
+  AGENT_CONCURRENCY: process.env.AGENT_CONCURRENCY ?? '16',
+  TELEGRAM_OUTBOUND_CONCURRENCY: process.env.TELEGRAM_OUTBOUND_CONCURRENCY ?? '16',
+  TELEGRAM_GLOBAL_MESSAGES_PER_SECOND: '0',
+  TELEGRAM_PRIVATE_CHAT_BURST: '100000',
+  TELEGRAM_POLL_TIMEOUT_SECONDS: '10',
+};
+
+/** When the model was asked about each message: splits the overhead into intake + turn start, and the rest. */
+const modelAt = new Map<number, number>();
+
+interface Sent {
+  index: number;
+  chatId: number;
+  /** performance.now() when the update was handed to the fake's getUpdates queue. */
+  at: number;
+}
+
+async function main(): Promise<void> {
+  const server = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
+  const name = `dealdome_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  const url = withDatabase(server, name);
+  const children: ChildProcess[] = [];
+  let telegram: FakeTelegram | undefined;
+  let anthropic: FakeAnthropic | undefined;
+  try {
+    await migrate(url);
+    const handle = await openDatabase({ url });
+    for (let i = 0; i < CHATS; i++) {
+      await createUser(handle.db, { email: `bench${i}@dealdome.test`, displayName: `Bench ${i}`, telegramUserId: String(FIRST_CHAT + i) });
+    }
+    await handle.close();
+
+    // Arrival time of every sendMessage on this process's clock; the fake's own `at` has only ms resolution.
+    const arrivals: { call: TelegramCall; at: number }[] = [];
+    telegram = await FakeTelegram.start({ token: TOKEN, onCall: (call) => call.method === 'sendMessage' && arrivals.push({ call, at: performance.now() }) });
+    anthropic = await FakeAnthropic.start();
+    // The answer names every message the turn answered, so each reply can be matched to its messages.
+    anthropic.respondWith((request) => {
+      const indexes = askedIndexes(request);
+      for (const i of indexes) modelAt.set(i, performance.now());
+      return { content: `ok ${indexes.join(' ')}` };
+    });
+
+    const root = path.resolve(__dirname, '..', '..', '..');
+    const common = {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: url,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: `bench_${randomBytes(3).toString('hex')}`,
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      MIGRATE_ON_START: 'false',
+      ANTHROPIC_API_KEY: 'sk-ant-bench',
+      ...SETTINGS,
+    };
+    const [gatewayPort, runtimePort] = [await freePort(), await freePort()];
+    const start = (app: string, env: Record<string, string>) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps', app, 'src', 'main.ts')], {
+        cwd: root,
+        env: { ...common, ...env },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      children.push(child);
+    };
+    start('bot-gateway', { BOT_GATEWAY_PORT: String(gatewayPort), TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_BASE_URL: telegram.url });
+    start('agent-runtime', { AGENT_RUNTIME_PORT: String(runtimePort), ANTHROPIC_BASE_URL: anthropic.url });
+    await Promise.all([waitForReady(`http://127.0.0.1:${gatewayPort}/readyz`), waitForReady(`http://127.0.0.1:${runtimePort}/readyz`)]);
+
+    const fake = telegram;
+    let next = 0;
+    const sent: Sent[] = [];
+    const send = (chatId: number) => {
+      const index = next++;
+      fake.sendUserMessage({ chatId, from: { id: chatId, first_name: 'Bench' }, text: `m${index}` });
+      sent.push({ index, chatId, at: performance.now() });
+      return sent[sent.length - 1]!;
+    };
+    const chatOf = (i: number) => FIRST_CHAT + (i % CHATS);
+
+    // Warm-up, not measured: one turn per chat (JIT, pools, each chat's conversation row).
+    const warm = Array.from({ length: CHATS }, (_, i) => send(chatOf(i)));
+    await collect(warm, arrivals, LOST_AFTER_MS);
+
+    const runs = [];
+    // Latency: messages leave at evenly spaced times, round robin over the chats.
+    const steady: Sent[] = [];
+    const steadyStart = performance.now();
+    for (let i = 0; i < TURNS; i++) {
+      const wait = steadyStart + (i * 1000) / STEADY_RATE - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      steady.push(send(chatOf(i)));
+    }
+    runs.push({ name: `steady ${STEADY_RATE} msg/s`, ...(await collect(steady, arrivals, LOST_AFTER_MS)) });
+    // Capacity: every message at once.
+    const burst = Array.from({ length: TURNS }, (_, i) => send(chatOf(i)));
+    runs.push({ name: `all ${TURNS} at once`, ...(await collect(burst, arrivals, LOST_AFTER_MS)) });
+
+    const modelCalls = anthropic.requests.length;
+    process.stdout.write(
+      `\n${TURNS} turns per run over ${CHATS} chats; model faked at 0 ms; ` +
+        `AGENT_CONCURRENCY=${SETTINGS.AGENT_CONCURRENCY}, TELEGRAM_OUTBOUND_CONCURRENCY=${SETTINGS.TELEGRAM_OUTBOUND_CONCURRENCY}; ` +
+        `send limits raised for the fake (TELEGRAM_GLOBAL_MESSAGES_PER_SECOND=0, TELEGRAM_PRIVATE_CHAT_BURST=100000); ` +
+        `${modelCalls} model calls in all\n\n`,
+    );
+    process.stdout.write('| run | turns/s | p50 ms | p99 ms | max ms | update → model p50 / p99 ms | model → sendMessage p50 / p99 ms | messages per reply | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|\n');
+    for (const r of runs) {
+      process.stdout.write(
+        `| ${r.name} | ${r.turnsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.toModel} | ${r.afterModel} | ${r.perReply.toFixed(2)} | ${r.lost} | ${r.duplicated} |\n`,
+      );
+    }
+  } finally {
+    for (const child of children) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    }
+    await telegram?.close();
+    await anthropic?.close();
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+/** The message indexes ("m12") in the newest user message of a request: what this turn answers. */
+function askedIndexes(request: RecordedAnthropicRequest): number[] {
+  const last = request.messages?.at(-1) as { content: { type: string; text?: string }[] } | undefined;
+  return (last?.content ?? []).flatMap((b) => (b.type === 'text' ? [...(b.text ?? '').matchAll(/\bm(\d+)\b/g)].map((m) => Number(m[1])) : []));
+}
+
+/**
+ * Waits until every message of the run has a reply (or LOST_AFTER_MS passed since the
+ * last one), then for one more quiet second so late duplicates are counted too.
+ */
+async function collect(run: Sent[], arrivals: { call: TelegramCall; at: number }[], lostAfterMs: number) {
+  const wanted = new Map(run.map((s) => [s.index, s]));
+  const replies = new Map<number, number[]>();
+  let seen = 0;
+  let replyCount = 0;
+  const scan = () => {
+    for (; seen < arrivals.length; seen++) {
+      const { call, at } = arrivals[seen]!;
+      const indexes = [...(typeof call.params.text === 'string' ? call.params.text : '').matchAll(/\d+/g)].map((m) => Number(m[0])).filter((i) => wanted.has(i));
+      if (indexes.length > 0) replyCount += 1;
+      for (const i of indexes) replies.set(i, [...(replies.get(i) ?? []), at]);
+    }
+  };
+  const last = run.at(-1)!.at;
+  while (replies.size < wanted.size && performance.now() - last < lostAfterMs) {
+    await new Promise((r) => setTimeout(r, 20));
+    scan();
+  }
+  let quietSince = performance.now();
+  while (performance.now() - quietSince < 1000) {
+    const before = arrivals.length;
+    await new Promise((r) => setTimeout(r, 100));
+    if (arrivals.length !== before) quietSince = performance.now();
+  }
+  scan();
+  const latencies = run.flatMap((s) => (replies.has(s.index) ? [Math.min(...replies.get(s.index)!) - s.at] : []));
+  const toModel = run.flatMap((s) => (modelAt.has(s.index) ? [modelAt.get(s.index)! - s.at] : []));
+  const afterModel = run.flatMap((s) => (modelAt.has(s.index) && replies.has(s.index) ? [Math.min(...replies.get(s.index)!) - modelAt.get(s.index)!] : []));
+  const firstSent = run[0]!.at;
+  const lastReply = Math.max(...run.flatMap((s) => replies.get(s.index) ?? []));
+  return {
+    p50: percentile(latencies, 50),
+    toModel: `${percentile(toModel, 50)} / ${percentile(toModel, 99)}`,
+    afterModel: `${percentile(afterModel, 50)} / ${percentile(afterModel, 99)}`,
+    p99: percentile(latencies, 99),
+    max: percentile(latencies, 100),
+    turnsPerSecond: (latencies.length * 1000) / (lastReply - firstSent),
+    perReply: replies.size / Math.max(1, replyCount),
+    lost: run.length - replies.size,
+    duplicated: [...replies.values()].filter((at) => at.length > 1).length,
+  };
+}
+
+/** The q-th percentile (nearest rank), in ms with one decimal. */
+function percentile(samples: number[], q: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const value = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((q / 100) * sorted.length) - 1))] ?? NaN;
+  return Math.round(value * 10) / 10;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (typeof address !== 'object' || address === null) throw new Error('no free port');
+  return address.port;
+}
+
+async function waitForReady(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
