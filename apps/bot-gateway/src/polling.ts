@@ -8,8 +8,10 @@ const MAX_BACKOFF_MS = 30_000;
 
 /**
  * Long polling. An update is confirmed to Telegram (by asking for the next offset)
- * only after it is recorded and handled; one that fails is asked for again after a
- * pause, and its record makes sure it is not handled twice.
+ * only after it is recorded and its handling has finished. If recording fails the
+ * batch is asked for again after a pause; if handling fails the update stays
+ * recorded and unprocessed, and the sweep handles it. Its record makes sure it is
+ * never handled twice.
  */
 export class PollingIntake {
   private readonly stopping = new AbortController();
@@ -47,12 +49,19 @@ export class PollingIntake {
           ready = true;
         }
         const updates = await this.deps.telegram.getUpdates(offset, this.timeoutSeconds, signal);
+        // Each update is recorded in order; then chats are handled side by side, each
+        // chat's updates one after another. The batch is confirmed once all of it is
+        // handled; one whose handling failed stays recorded and the sweep retries it.
+        const handling: Promise<void>[] = [];
+        let recorded = offset;
         for (const update of updates) {
-          // Left unconfirmed, the rest of the batch comes back after the next start.
+          // Left unrecorded and unconfirmed, the rest of the batch comes back after the next start.
           if (signal.aborted) break;
-          if ((await recordUpdate(this.deps.db, update)) !== 'processed') await this.processor.handle(update);
-          offset = update.update_id + 1;
+          if ((await recordUpdate(this.deps.db, update)) !== 'processed') handling.push(this.processor.schedule(update));
+          recorded = update.update_id + 1;
         }
+        await Promise.all(handling);
+        offset = recorded;
         failures = 0;
       } catch (err) {
         if (signal.aborted) break;

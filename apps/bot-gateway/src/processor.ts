@@ -26,8 +26,8 @@ const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis
  * - An update whose messages are stored already was handled up to its queueing
  *   before the process stopped: only its jobs are queued again (their ids are
  *   derived from the rows, so nothing is queued twice), and nothing is redone.
- * - Webhook updates are handled in the background one at a time per chat, in the
- *   order they arrived; polled updates are handled in the poller's order.
+ * - Updates are handled one at a time per chat, in the order they arrived; chats
+ *   proceed side by side.
  */
 export class UpdateProcessor {
   private readonly chains = new Map<string, Promise<void>>();
@@ -54,8 +54,11 @@ export class UpdateProcessor {
     }
   }
 
-  /** Queues `handle` behind the chat's earlier updates; errors are logged and the update left for the sweep. */
-  schedule(update: IncomingUpdate): void {
+  /**
+   * Queues `handle` behind the chat's earlier updates; errors are logged and the
+   * update left for the sweep. The returned promise settles when this update is done.
+   */
+  schedule(update: IncomingUpdate): Promise<void> {
     const key = String(chatIdOf(update) ?? 'none');
     const run = (this.chains.get(key) ?? Promise.resolve()).then(() =>
       this.handle(update).catch((err: unknown) =>
@@ -66,6 +69,7 @@ export class UpdateProcessor {
     void run.then(() => {
       if (this.chains.get(key) === run) this.chains.delete(key);
     });
+    return run;
   }
 
   /** Handles recorded updates that were never finished, oldest first, and forgets old records. */
