@@ -43,7 +43,8 @@ export interface Memory {
 }
 
 const columns = ['id', 'scope', 'user_id', 'kind', 'content', 'source_message_id', 'created_at', 'updated_at'] as const;
-type Row = {
+/** A memories row as the queries here select it (`columns`). */
+export type MemoryRow = {
   id: string;
   scope: string;
   user_id: string | null;
@@ -54,7 +55,7 @@ type Row = {
   updated_at: Date;
 };
 
-const present = (r: Row): Memory => ({
+export const presentMemory = (r: MemoryRow): Memory => ({
   id: r.id,
   scope: r.scope as MemoryScope,
   userId: r.user_id,
@@ -91,10 +92,10 @@ export async function createMemory(db: Database, input: NewMemory): Promise<{ me
     const row = await (m.id === undefined ? query : query.onConflict((oc) => oc.column('id').doNothing())).executeTakeFirst();
     if (!row) {
       const existing = await trx.selectFrom('memories').select(columns).where('id', '=', m.id!).executeTakeFirstOrThrow();
-      return { memory: present(existing), created: false };
+      return { memory: presentMemory(existing), created: false };
     }
     await trx.insertInto('memory_events').values({ memory_id: row.id, action: 'created' }).execute();
-    return { memory: present(row), created: true };
+    return { memory: presentMemory(row), created: true };
   };
   return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
@@ -110,7 +111,7 @@ export async function listMemories(db: Database, input: { userId: string; limit?
     .orderBy('id', 'desc')
     .limit(input.limit ?? 20)
     .execute();
-  return rows.map(present);
+  return rows.map(presentMemory);
 }
 
 /** A current memory the person may see (the team's or their own), or undefined. */
@@ -122,7 +123,7 @@ export async function getVisibleMemory(db: Database, input: { id: string; userId
     .where('superseded_at', 'is', null)
     .where((eb) => eb.or([eb('scope', '=', 'team'), eb('user_id', '=', input.userId)]))
     .executeTakeFirst();
-  return row && present(row);
+  return row && presentMemory(row);
 }
 
 /**
@@ -142,7 +143,7 @@ export async function forgetMemory(db: Database, input: { id: string; userId: st
     if (!row) return undefined;
     await trx.insertInto('memory_events').values({ memory_id: row.id, action: 'deleted', reason: input.reason }).execute();
     await trx.deleteFrom('memories').where('id', '=', row.id).execute();
-    return present(row);
+    return presentMemory(row);
   };
   return db.isTransaction ? run(db) : db.transaction().execute(run);
 }

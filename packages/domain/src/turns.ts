@@ -7,7 +7,8 @@ import type { AdSpendEntry } from './ad-spend';
 import { DEFAULT_AGENT, isAgentName } from './conversations';
 import type { AgentName } from './conversations';
 import { AppError, forbidden, invalid, notFound, unprocessable } from './errors';
-import type { Memory, MemoryKind, MemoryScope } from './memories';
+import { presentMemory } from './memories';
+import type { Memory, MemoryRow } from './memories';
 import { getProduct } from './products';
 import { getSetting } from './settings';
 import { getActiveUser } from './users';
@@ -562,17 +563,7 @@ export async function recallMemories(
   options: { userId: string | null; query?: string; limit: number },
 ): Promise<(Memory & { matched: boolean })[]> {
   const tsquery = options.query ? anyWordQuery(options.query) : null;
-  const { rows } = await sql<{
-    id: string;
-    scope: string;
-    user_id: string | null;
-    kind: string;
-    content: string;
-    source_message_id: string | null;
-    created_at: Date;
-    updated_at: Date;
-    score: number;
-  }>`
+  const { rows } = await sql<MemoryRow & { score: number }>`
     SELECT id, scope, user_id, kind, content, source_message_id, created_at, updated_at,
            CASE WHEN ${tsquery}::text IS NULL THEN 0
                 ELSE ts_rank(to_tsvector('english', content), to_tsquery('english', ${tsquery}::text)) END AS score
@@ -581,17 +572,7 @@ export async function recallMemories(
       AND (scope = 'team' OR (scope = 'user' AND user_id = ${options.userId}::uuid))
     ORDER BY score DESC, updated_at DESC, id
     LIMIT ${options.limit}`.execute(db);
-  return rows.map((r) => ({
-    id: r.id,
-    scope: r.scope as MemoryScope,
-    userId: r.user_id,
-    kind: r.kind as MemoryKind,
-    content: r.content,
-    sourceMessageId: r.source_message_id,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    matched: r.score > 0,
-  }));
+  return rows.map((r) => ({ ...presentMemory(r), matched: r.score > 0 }));
 }
 
 // ---------------------------------------------------------------- knowledge
