@@ -1,4 +1,3 @@
-import { dailyFinancialsInRange } from '@dealdome/domain';
 import { useFinanceApi } from './harness';
 
 describe('finance-api daily financials', () => {
@@ -90,29 +89,6 @@ describe('finance-api daily financials', () => {
     expect(empty.body).toEqual({ data: [], nextCursor: null });
     const oneDay = await api.request('GET', `/v1/stores/${eurStore}/daily-financials?from=2026-10-04&to=2026-10-04`, { token: viewer.accessToken });
     expect(oneDay.body.data).toHaveLength(1);
-  });
-
-  it('when the P&L asks for a range, then dailyFinancialsInRange gives every store\'s days, or one store\'s', async () => {
-    const all = await dailyFinancialsInRange(api.db, { from: '2026-11-01', to: '2026-11-30' });
-    expect(all.map((r) => [r.storeId, r.date])).toEqual([
-      [usdStore, '2026-11-01'],
-      [eurStore, '2026-11-20'],
-    ]);
-    expect(all[1]).toEqual({
-      storeId: eurStore,
-      date: '2026-11-20',
-      currency: 'EUR',
-      revenue: '1100.00',
-      discounts: '50.00',
-      refunds: '20.1234',
-      cogs: '300.00',
-      shippingCosts: '45.00',
-      transactionFees: '29.30',
-      orders: 13,
-      units: 17,
-    });
-    const one = await dailyFinancialsInRange(api.db, { from: '2026-09-30', to: '2026-10-02', storeId: eurStore });
-    expect(one.map((r) => r.date)).toEqual(['2026-09-30', '2026-10-01', '2026-10-02']);
   });
 
   it('when figures are missing or wrong, then 400 names every bad field and nothing is stored', async () => {

@@ -140,34 +140,3 @@ export async function listDailyFinancials(db: Database, storeId: string, range: 
   // The range is capped, so the whole of it is one page.
   return { data: rows.map(present), nextCursor: null };
 }
-
-export interface DailyFinancialsFact {
-  storeId: string;
-  date: string;
-  currency: string;
-  revenue: string;
-  discounts: string;
-  refunds: string;
-  cogs: string;
-  shippingCosts: string;
-  transactionFees: string;
-  orders: number;
-  units: number;
-}
-
-/** Every recorded day of a date range (both ends included), for one store or all: what the P&L sums. */
-export async function dailyFinancialsInRange(db: Database, range: { from: string; to: string; storeId?: string }): Promise<DailyFinancialsFact[]> {
-  let query = db
-    .selectFrom('daily_financials')
-    .select(columns)
-    .where('date', '>=', range.from)
-    .where('date', '<=', range.to)
-    .orderBy('date')
-    .orderBy('store_id');
-  if (range.storeId) query = query.where('store_id', '=', range.storeId);
-  const rows = await query.execute();
-  return rows.map((r) => {
-    const { id: _id, source: _source, updatedAt: _updatedAt, ...fact } = present(r);
-    return fact;
-  });
-}

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '@dealdome/db';
 import { conflict, invalid, notFound } from './errors';
-import type { Role, User } from './users';
+import { presentUser, userColumns } from './users';
+import type { User, UserRow } from './users';
 
 /**
  * Who may talk to the bot: users whose Telegram user id is linked. An operator
@@ -17,30 +18,10 @@ const CODE_LENGTH = 10;
 
 type TelegramUserId = string | number | bigint;
 
-const userColumns = ['id', 'email', 'display_name', 'role', 'telegram_user_id', 'timezone', 'created_at'] as const;
-type UserRow = {
-  id: string;
-  email: string;
-  display_name: string;
-  role: string;
-  telegram_user_id: string | null;
-  timezone: string;
-  created_at: Date;
-};
-
 /** Joins the caller's transaction when given one. */
 const inTransaction = <T>(db: Database, work: (trx: Database) => Promise<T>): Promise<T> =>
   db.isTransaction ? work(db) : db.transaction().execute(work);
 
-const presentUser = (row: UserRow): User => ({
-  id: row.id,
-  email: row.email,
-  displayName: row.display_name,
-  role: row.role as Role,
-  telegramUserId: row.telegram_user_id,
-  timezone: row.timezone,
-  createdAt: row.created_at,
-});
 
 function telegramId(value: TelegramUserId): string {
   const text = String(value).trim();

@@ -24,9 +24,9 @@ export interface User {
   createdAt: Date;
 }
 
-const columns = ['id', 'email', 'display_name', 'role', 'telegram_user_id', 'timezone', 'created_at'] as const;
-
-function toUser(row: {
+/** The columns a User is read from, for every query that returns one. */
+export const userColumns = ['id', 'email', 'display_name', 'role', 'telegram_user_id', 'timezone', 'created_at'] as const;
+export type UserRow = {
   id: string;
   email: string;
   display_name: string;
@@ -34,7 +34,9 @@ function toUser(row: {
   telegram_user_id: string | null;
   timezone: string;
   created_at: Date;
-}): User {
+};
+
+export function presentUser(row: UserRow): User {
   return {
     id: row.id,
     email: row.email,
@@ -66,19 +68,19 @@ export async function createUser(db: Database, input: NewUser): Promise<{ user: 
       password_hash: passwordHash,
       telegram_user_id: telegramUserId?.toString() ?? null,
     })
-    .returning(columns)
+    .returning(userColumns)
     .executeTakeFirstOrThrow();
-  return { user: toUser(row), password };
+  return { user: presentUser(row), password };
 }
 
 export async function getActiveUser(db: Database, id: string): Promise<User | undefined> {
   const row = await db
     .selectFrom('users')
-    .select(columns)
+    .select(userColumns)
     .where('id', '=', id)
     .where('disabled_at', 'is', null)
     .executeTakeFirst();
-  return row && toUser(row);
+  return row && presentUser(row);
 }
 
 export async function findUserForLogin(
@@ -87,11 +89,11 @@ export async function findUserForLogin(
 ): Promise<{ user: User; passwordHash: string | null } | undefined> {
   const row = await db
     .selectFrom('users')
-    .select([...columns, 'password_hash'])
+    .select([...userColumns, 'password_hash'])
     .where('email', '=', email.trim().toLowerCase())
     .where('disabled_at', 'is', null)
     .executeTakeFirst();
-  return row && { user: toUser(row), passwordHash: row.password_hash };
+  return row && { user: presentUser(row), passwordHash: row.password_hash };
 }
 
 export async function requireUser(db: Database, id: string): Promise<User> {
