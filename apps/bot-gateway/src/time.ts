@@ -1,25 +1,7 @@
-import type { Database } from '@dealdome/db';
-import { getSetting, timeZone } from '@dealdome/domain';
-
 /**
- * "Today" for the team: calendar days in the time zone of the setting
- * `team.timezone` (an IANA name such as "Europe/Amsterdam"), UTC when it is unset
- * or not a time zone. The agents read the same setting.
+ * Calendar arithmetic on YYYY-MM-DD days for the commands. "Today" is the team's
+ * (todayIn with teamTimeZone, both from the finance domain the agents read too).
  */
-export const TEAM_TIMEZONE_SETTING = 'team.timezone';
-
-export async function teamTimeZone(db: Database): Promise<string> {
-  const value = await getSetting(db, TEAM_TIMEZONE_SETTING).catch(() => undefined);
-  const parsed = timeZone.safeParse(value);
-  return parsed.success ? parsed.data : 'UTC';
-}
-
-/** The calendar day (YYYY-MM-DD) it is at `now` in `zone`. */
-export function localDate(now: Date, zone: string): string {
-  // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}
-
 const toTime = (day: string) => Date.parse(`${day}T00:00:00Z`);
 const fromTime = (t: number) => new Date(t).toISOString().slice(0, 10);
 

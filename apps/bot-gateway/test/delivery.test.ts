@@ -1,6 +1,7 @@
 import { createStore, openConversation, pendingActionKeyboard, profitAndLoss, proposeAdSpend, upsertDailyFinancials } from '@dealdome/domain';
 import { formatPnl } from '../src/commands/finance';
-import { addDays, localDate } from '../src/time';
+import { todayIn } from '@dealdome/domain';
+import { addDays } from '../src/time';
 import { deliverAsBot, processed, replies, useGateway } from './harness';
 
 const gateway = useGateway();
@@ -14,7 +15,7 @@ describe('bot-gateway delivery', () => {
   it('when a member asks /pnl yesterday, then the P&L the finance domain computes arrives in the chat, once', async () => {
     const { telegram } = await gateway.start();
     await gateway.member(5101);
-    const yesterday = addDays(localDate(new Date(), 'UTC'), -1);
+    const yesterday = addDays(todayIn('UTC'), -1);
     const store = await createStore(gateway.db, { name: 'Nordic <Home> & Co', currency: 'EUR', timezone: 'UTC' });
     await upsertDailyFinancials(gateway.db, store.id, yesterday, {
       revenue: '1234.50',

@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import { formatPnl } from '../src/commands/finance';
 import { REFUSAL_TEXT } from '../src/router';
 import { deliverMessageJobId, refusalMessageId, runTurnJobId } from '../src/ids';
-import { addDays, localDate } from '../src/time';
+import { todayIn } from '@dealdome/domain';
+import { addDays } from '../src/time';
 import { chatMessages, deliverAsBot, eventually, processed, replies, useGateway } from './harness';
 
 const gateway = useGateway();
@@ -86,7 +87,7 @@ describe('bot-gateway intake (long polling)', () => {
     const { telegram } = await gateway.start();
     await gateway.member(503);
     const db = gateway.db;
-    const yesterday = addDays(localDate(new Date(), 'UTC'), -1);
+    const yesterday = addDays(todayIn('UTC'), -1);
     const store = await createStore(db, { name: 'Nordic Home', currency: 'EUR', timezone: 'UTC' });
     await upsertDailyFinancials(db, store.id, yesterday, {
       revenue: '1234.50', discounts: '34.50', refunds: '10.00', cogs: '400.00', shippingCosts: '50.00', transactionFees: '20.25', orders: 17, units: 20,

@@ -1,4 +1,5 @@
-import { localDate, resolvePnlRange } from '../src/time';
+import { todayIn } from '@dealdome/domain';
+import { resolvePnlRange } from '../src/time';
 import { derivedUuid } from '../src/ids';
 
 describe('P&L ranges in the team time zone', () => {
@@ -15,8 +16,8 @@ describe('P&L ranges in the team time zone', () => {
 
   it('when it is late evening in UTC, then it is already tomorrow in Auckland', () => {
     const instant = new Date('2026-03-15T22:30:00Z');
-    expect(localDate(instant, 'UTC')).toBe('2026-03-15');
-    expect(localDate(instant, 'Pacific/Auckland')).toBe('2026-03-16');
+    expect(todayIn('UTC', instant)).toBe('2026-03-15');
+    expect(todayIn('Pacific/Auckland', instant)).toBe('2026-03-16');
   });
 });
 

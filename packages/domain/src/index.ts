@@ -5,6 +5,7 @@ export * from './auth/principal';
 export * from './auth/sessions';
 export * from './auth/api-tokens';
 export * from './auth/authenticate';
+export * from './calendar';
 export * from './values';
 export * from './pagination';
 export * from './stores';

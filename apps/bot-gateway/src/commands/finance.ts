@@ -1,7 +1,7 @@
-import { AppError, profitAndLoss } from '@dealdome/domain';
+import { AppError, profitAndLoss, teamTimeZone, todayIn } from '@dealdome/domain';
 import type { PnlFigures } from '@dealdome/domain';
 import { esc, groupDigits } from '../html';
-import { localDate, pnlRanges, resolvePnlRange, teamTimeZone } from '../time';
+import { pnlRanges, resolvePnlRange } from '../time';
 import type { PnlRange } from '../time';
 import type { Command } from './registry';
 
@@ -42,7 +42,7 @@ export const financeCommands: Command[] = [
         return;
       }
       const zone = await teamTimeZone(ctx.db);
-      const days = resolvePnlRange(range, localDate(new Date(), zone));
+      const days = resolvePnlRange(range, todayIn(zone));
       try {
         const report = await profitAndLoss(ctx.db, { ...days, groupBy: 'day' });
         await ctx.reply(formatPnl(range, days, report.currency, report.totals));

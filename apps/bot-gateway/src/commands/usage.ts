@@ -1,7 +1,7 @@
-import { usageBetween } from '@dealdome/domain';
+import { teamTimeZone, todayIn, usageBetween } from '@dealdome/domain';
 import type { UsageFigures } from '@dealdome/domain';
 import { esc, groupDigits } from '../html';
-import { addMonths, firstOfMonth, localDate, teamTimeZone } from '../time';
+import { addMonths, firstOfMonth } from '../time';
 import type { Command } from './registry';
 
 /** Cost to the cent, or to a hundredth of a cent while it is below a dollar. */
@@ -20,7 +20,7 @@ export const usageCommands: Command[] = [
     description: 'tokens and cost of the agents this month, per agent and per person',
     handle: async (ctx) => {
       const zone = await teamTimeZone(ctx.db);
-      const from = firstOfMonth(localDate(new Date(), zone));
+      const from = firstOfMonth(todayIn(zone));
       const report = await usageBetween(ctx.db, { from, to: addMonths(from, 1), timeZone: zone });
       const month = from.slice(0, 7);
       if (report.total.replies === 0) {

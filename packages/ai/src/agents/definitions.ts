@@ -1,3 +1,4 @@
+import { dateTimeFormat } from '@dealdome/domain';
 import type { AgentName, StoreRef } from '@dealdome/domain';
 import { createToolRegistry } from '../tools';
 import type { ToolRegistry } from '../tools';
@@ -139,7 +140,7 @@ export interface TurnSystemContext {
 
 /** The volatile block: what changes from turn to turn, kept after the cache breakpoint. */
 export function turnSystemContext(context: TurnSystemContext): string {
-  const when = new Intl.DateTimeFormat('en-GB', {
+  const when = dateTimeFormat('en-GB', {
     timeZone: context.timeZone,
     weekday: 'long',
     year: 'numeric',

@@ -1,4 +1,5 @@
-import { resolveRange, todayIn } from './ranges';
+import { todayIn } from '@dealdome/domain';
+import { resolveRange } from './ranges';
 
 describe('resolveRange', () => {
   const today = '2026-03-04'; // a Wednesday

@@ -38,12 +38,6 @@ function monthRange(year: number, month: number): DateRange {
   return { from: toDay(first), to: toDay(last) };
 }
 
-/** Today's calendar day in a time zone, YYYY-MM-DD. */
-export function todayIn(timeZone: string, now: Date = new Date()): string {
-  // en-CA writes dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}
-
 const unknownRange = (range: string) =>
   new AppError(400, 'invalid_range', `"${range}" is not a range I understand. Use one of: ${RANGE_WORDS}.`);
 
