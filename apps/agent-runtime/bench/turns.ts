@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -40,6 +41,7 @@ const SETTINGS: Record<string, string> = {
   TELEGRAM_GLOBAL_MESSAGES_PER_SECOND: '0',
   TELEGRAM_PRIVATE_CHAT_BURST: '100000',
   TELEGRAM_POLL_TIMEOUT_SECONDS: '10',
+  DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX ?? '10',
 };
 
 /** When the model was asked about each message: splits the overhead into intake + turn start, and the rest. */
@@ -96,7 +98,10 @@ async function main(): Promise<void> {
     };
     const [gatewayPort, runtimePort] = [await freePort(), await freePort()];
     const start = (app: string, env: Record<string, string>) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'apps', app, 'src', 'main.ts')], {
+      // BENCH_CPU_PROFILE_DIR=dir writes each service's V8 CPU profiles in a folder per service when it stops (open it in Chrome DevTools).
+      const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROFILE_DIR, app)}`] : [];
+      // The bundles `pnpm start` and the images run (`pnpm bench:turns` builds them first).
+      const child = spawn(process.execPath, [...profile, '--enable-source-maps', path.join(root, 'apps', app, 'dist', 'main.js')], {
         cwd: root,
         env: { ...common, ...env },
         stdio: ['ignore', 'inherit', 'inherit'],
@@ -125,16 +130,18 @@ async function main(): Promise<void> {
     const runs = [];
     // Latency: messages leave at evenly spaced times, round robin over the chats.
     const steady: Sent[] = [];
+    const steadyCpu = machineCpu();
     const steadyStart = performance.now();
     for (let i = 0; i < TURNS; i++) {
       const wait = steadyStart + (i * 1000) / STEADY_RATE - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       steady.push(send(chatOf(i)));
     }
-    runs.push({ name: `steady ${STEADY_RATE} msg/s`, ...(await collect(steady, arrivals, LOST_AFTER_MS)) });
+    runs.push({ name: `steady ${STEADY_RATE} msg/s`, ...(await collect(steady, arrivals, LOST_AFTER_MS, steadyCpu)) });
     // Capacity: every message at once.
+    const burstCpu = machineCpu();
     const burst = Array.from({ length: TURNS }, (_, i) => send(chatOf(i)));
-    runs.push({ name: `all ${TURNS} at once`, ...(await collect(burst, arrivals, LOST_AFTER_MS)) });
+    runs.push({ name: `all ${TURNS} at once`, ...(await collect(burst, arrivals, LOST_AFTER_MS, burstCpu)) });
 
     const modelCalls = anthropic.requests.length;
     process.stdout.write(
@@ -143,10 +150,10 @@ async function main(): Promise<void> {
         `send limits raised for the fake (TELEGRAM_GLOBAL_MESSAGES_PER_SECOND=0, TELEGRAM_PRIVATE_CHAT_BURST=100000); ` +
         `${modelCalls} model calls in all\n\n`,
     );
-    process.stdout.write('| run | turns/s | p50 ms | p99 ms | max ms | update → model p50 / p99 ms | model → sendMessage p50 / p99 ms | messages per reply | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|\n');
+    process.stdout.write('| run | turns/s | p50 ms | p99 ms | max ms | update → model p50 / p99 ms | model → sendMessage p50 / p99 ms | messages per reply | CPU busy | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
     for (const r of runs) {
       process.stdout.write(
-        `| ${r.name} | ${r.turnsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.toModel} | ${r.afterModel} | ${r.perReply.toFixed(2)} | ${r.lost} | ${r.duplicated} |\n`,
+        `| ${r.name} | ${r.turnsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.toModel} | ${r.afterModel} | ${r.perReply.toFixed(2)} | ${Number.isNaN(r.busy) ? 'n/a' : `${(r.busy * 100).toFixed(0)} %`} | ${r.lost} | ${r.duplicated} |\n`,
       );
     }
   } finally {
@@ -173,7 +180,7 @@ function askedIndexes(request: RecordedAnthropicRequest): number[] {
  * Waits until every message of the run has a reply (or LOST_AFTER_MS passed since the
  * last one), then for one more quiet second so late duplicates are counted too.
  */
-async function collect(run: Sent[], arrivals: { call: TelegramCall; at: number }[], lostAfterMs: number) {
+async function collect(run: Sent[], arrivals: { call: TelegramCall; at: number }[], lostAfterMs: number, cpuBefore = machineCpu()) {
   const wanted = new Map(run.map((s) => [s.index, s]));
   const replies = new Map<number, number[]>();
   let seen = 0;
@@ -197,6 +204,7 @@ async function collect(run: Sent[], arrivals: { call: TelegramCall; at: number }
     await new Promise((r) => setTimeout(r, 100));
     if (arrivals.length !== before) quietSince = performance.now();
   }
+  const cpuAfter = machineCpu();
   scan();
   const latencies = run.flatMap((s) => (replies.has(s.index) ? [Math.min(...replies.get(s.index)!) - s.at] : []));
   const toModel = run.flatMap((s) => (modelAt.has(s.index) ? [modelAt.get(s.index)! - s.at] : []));
@@ -213,7 +221,20 @@ async function collect(run: Sent[], arrivals: { call: TelegramCall; at: number }
     perReply: replies.size / Math.max(1, replyCount),
     lost: run.length - replies.size,
     duplicated: [...replies.values()].filter((at) => at.length > 1).length,
+    busy: cpuBefore && cpuAfter ? (cpuAfter.busy - cpuBefore.busy) / Math.max(1, cpuAfter.total - cpuBefore.total) : NaN,
   };
+}
+
+/** Busy and total CPU time of the whole machine so far (Linux /proc/stat, in ticks); undefined elsewhere. */
+function machineCpu(): { busy: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    // idle and iowait
+    return { busy: total - fields[3]! - (fields[4] ?? 0), total };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The q-th percentile (nearest rank), in ms with one decimal. */

@@ -15,16 +15,14 @@ import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
 import {
   AppError,
-  aiBudget,
-  listStoreRefs,
   loadTurnContext,
   pendingActionKeyboard,
   recordTurn,
-  teamTimeZone,
   TurnAlreadyAnsweredError,
+  turnEnvironment,
   turnJobState,
 } from '@dealdome/domain';
-import type { AgentName, AiBudget, TurnContext, TurnRecord, TurnUsage } from '@dealdome/domain';
+import type { AgentName, TurnContext, TurnEnvironment, TurnRecord, TurnUsage } from '@dealdome/domain';
 import { createWorker, jobIds } from '@dealdome/queues';
 import type { JobPayload, ManagedWorker, Producer } from '@dealdome/queues';
 import { DelayedError } from 'bullmq';
@@ -52,6 +50,8 @@ export interface TurnSettings {
   lockRetryMs?: number;
   /** How often "typing…" is shown while a turn runs (default 4 s; Telegram shows it for 5). */
   typingIntervalMs?: number;
+  /** A turn answered sooner than this shows no "typing…" at all: the reply is there first (default 500 ms). */
+  typingDelayMs?: number;
   /** Overrides runTurn's retry policy (tests make it quick). */
   retry?: Partial<RetryPolicy>;
 }
@@ -95,6 +95,7 @@ export class TurnRunner {
   private readonly locks: ChatLocks;
   private readonly lockRetryMs: number;
   private readonly typingIntervalMs: number;
+  private readonly typingDelayMs: number;
   private readonly metrics: TurnMetrics;
 
   constructor(private readonly deps: TurnWorkerDeps) {
@@ -102,6 +103,7 @@ export class TurnRunner {
     this.locks = new ChatLocks(deps.redis, deps.prefix, deps.settings.lockTtlMs);
     this.lockRetryMs = deps.settings.lockRetryMs ?? 1500;
     this.typingIntervalMs = deps.settings.typingIntervalMs ?? 4000;
+    this.typingDelayMs = deps.settings.typingDelayMs ?? 500;
   }
 
   async handle(payload: RunTurnPayload, job: Job, signal?: AbortSignal): Promise<TurnJobResult> {
@@ -118,10 +120,7 @@ export class TurnRunner {
       throw new DelayedError();
     }
     try {
-      // The turn that held the lock may have just answered these messages.
-      const now = await this.jobState(payload);
-      if (now.state === 'answered') return this.redeliver(payload.chatId, now.replyIds, log);
-      return await this.answer(payload.conversationId, lock, signal, log);
+      return await this.answer(payload, lock, signal, log);
     } catch (err) {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (!lastAttempt || signal?.aborted || lock.lost.aborted) throw err;
@@ -140,29 +139,32 @@ export class TurnRunner {
     return state;
   }
 
-  private async answer(conversationId: string, lock: ChatLock, signal: AbortSignal | undefined, log: Logger): Promise<TurnJobResult> {
+  private async answer(payload: RunTurnPayload, lock: ChatLock, signal: AbortSignal | undefined, log: Logger): Promise<TurnJobResult> {
     const { db, settings } = this.deps;
-    const context = await loadTurnContext(db, conversationId);
+    const context = await loadTurnContext(db, payload.conversationId);
+    const waiting = new Set(context.unanswered.map((m) => m.id));
+    if (!payload.messageIds.some((id) => waiting.has(id))) {
+      // The turn that held the lock (or /cancel) answered this job's messages meanwhile.
+      const now = await this.jobState(payload);
+      if (now.state === 'answered') return this.redeliver(payload.chatId, now.replyIds, log);
+    }
     // /cancel may have dropped them since the check: nothing is left to answer.
     if (context.unanswered.length === 0) return this.redeliver(context.conversation.chatId, [], log);
     if (!settings.client) return this.store(context, { kind: 'offline', text: offlineReply() }, log);
 
-    const timeZone = await teamTimeZone(db);
-    if (context.asker) {
-      let budget: AiBudget;
-      try {
-        budget = await aiBudget(db, context.asker.id, timeZone);
-      } catch (err) {
-        // A budget setting an admin got wrong: said in the reply, not silently read as "no limit".
-        if (!(err instanceof AppError)) throw err;
-        return this.store(context, { kind: 'cannot_start', text: cannotStartReply(err.message) }, log);
-      }
-      if (budget.exhausted) return this.store(context, { kind: 'budget', text: budgetReply(budget) }, log);
+    let environment: TurnEnvironment;
+    try {
+      environment = await turnEnvironment(db, context.asker?.id ?? null);
+    } catch (err) {
+      // A budget setting an admin got wrong: said in the reply, not silently read as "no limit".
+      if (!(err instanceof AppError)) throw err;
+      return this.store(context, { kind: 'cannot_start', text: cannotStartReply(err.message) }, log);
     }
+    if (environment.budget?.exhausted) return this.store(context, { kind: 'budget', text: budgetReply(environment.budget) }, log);
 
     const typing = this.showTyping(context.conversation.chatId, log);
     try {
-      const turn = await this.runAgents(context, settings.client, timeZone, lock, signal, log);
+      const turn = await this.runAgents(context, settings.client, environment, lock, signal, log);
       return await this.store(context, turn, log);
     } finally {
       typing.stop();
@@ -173,7 +175,7 @@ export class TurnRunner {
   private async runAgents(
     context: TurnContext,
     client: Anthropic,
-    timeZone: string,
+    { timeZone, stores }: TurnEnvironment,
     lock: ChatLock,
     signal: AbortSignal | undefined,
     log: Logger,
@@ -182,7 +184,6 @@ export class TurnRunner {
     const started = Date.now();
     const now = new Date(started);
     const today = todayIn(timeZone, now);
-    const stores = await listStoreRefs(db);
     const messages = toModelMessages(context.history, context.unanswered, settings.historyTokenBudget);
     const effects = newTurnEffects();
     const withdrawn: string[] = [];
@@ -315,9 +316,17 @@ export class TurnRunner {
       this.deps.producer
         .enqueue('telegram-outbound', 'chat-action', { chatId, action: 'typing' })
         .catch((err: unknown) => log.warn({ err: describe(err) }, 'could not queue the typing action'));
-    void send();
-    const timer = setInterval(() => void send(), this.typingIntervalMs);
-    return { stop: () => clearInterval(timer) };
+    let timer: NodeJS.Timeout | undefined;
+    const first = setTimeout(() => {
+      void send();
+      timer = setInterval(() => void send(), this.typingIntervalMs);
+    }, this.typingDelayMs);
+    return {
+      stop: () => {
+        clearTimeout(first);
+        clearInterval(timer);
+      },
+    };
   }
 }
 

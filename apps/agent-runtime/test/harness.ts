@@ -73,6 +73,7 @@ export function useTurnHarness() {
           historyTokenBudget: 50_000,
           lockRetryMs: 100,
           typingIntervalMs: 200,
+          typingDelayMs: 20,
           retry: { baseDelayMs: 10, maxDelayMs: 40 },
           ...settings,
         },

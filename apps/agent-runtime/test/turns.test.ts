@@ -156,6 +156,20 @@ describe('run-turn worker', () => {
     expect(typing[0]!.data).toMatchObject({ action: 'typing' });
   });
 
+  it('when the answer comes before the typing delay, then no "typing…" is queued at all', async () => {
+    const person = await h.user();
+    const conversation = await h.conversation(person.id);
+    const question = await h.say(conversation, 'quick one');
+    h.fake.respondWith(() => ({ content: 'quick answer' }));
+    h.startWorker({ typingDelayMs: 60_000 });
+
+    await h.finished(await h.enqueueTurn(conversation, question));
+
+    const outbound = await h.producer.queue('telegram-outbound').getJobs(['waiting', 'delayed', 'completed']);
+    expect(outbound.filter((j) => j.name === 'chat-action' && j.data.chatId === conversation.chatId)).toEqual([]);
+    expect(outbound.filter((j) => j.name === 'deliver-message' && j.data.chatId === conversation.chatId)).toHaveLength(1);
+  });
+
   it('when a job is retried after its answer was stored, then no second reply is written and the delivery is queued again under the same id', async () => {
     const person = await h.user();
     const conversation = await h.conversation(person.id, 'alfred');

@@ -15,26 +15,52 @@ export function chatIdOf(update: IncomingUpdate): number | null {
   return update.message?.chat.id ?? update.callback_query?.message?.chat.id ?? null;
 }
 
-/** Records an update; what was there before says whether it still needs handling. */
-export async function recordUpdate(db: Database, update: IncomingUpdate): Promise<RecordOutcome> {
-  const chatId = chatIdOf(update);
+/**
+ * Records a batch of updates with one statement; what was there before says, for
+ * each, whether it still needs handling (in the order given).
+ */
+export async function recordUpdates(db: Database, updates: readonly IncomingUpdate[]): Promise<RecordOutcome[]> {
+  if (updates.length === 0) return [];
   const inserted = await db
     .insertInto('telegram_updates')
-    .values({
-      update_id: String(update.update_id),
-      chat_id: chatId === null ? null : String(chatId),
-      payload: sql<Json>`${JSON.stringify(update)}::jsonb`,
-    })
+    .values(
+      updates.map((update) => {
+        const chatId = chatIdOf(update);
+        return {
+          update_id: String(update.update_id),
+          chat_id: chatId === null ? null : String(chatId),
+          payload: sql<Json>`${JSON.stringify(update)}::jsonb`,
+        };
+      }),
+    )
     .onConflict((oc) => oc.column('update_id').doNothing())
     .returning('update_id')
-    .executeTakeFirst();
-  if (inserted) return 'new';
-  const row = await db
-    .selectFrom('telegram_updates')
-    .select('processed_at')
-    .where('update_id', '=', String(update.update_id))
-    .executeTakeFirstOrThrow();
-  return row.processed_at === null ? 'unfinished' : 'processed';
+    .execute();
+  const fresh = new Set(inserted.map((r) => r.update_id));
+  const seen = updates.map((u) => String(u.update_id)).filter((id) => !fresh.has(id));
+  const earlier = seen.length
+    ? new Map(
+        (await db.selectFrom('telegram_updates').select(['update_id', 'processed_at']).where('update_id', 'in', seen).execute()).map((r) => [
+          r.update_id,
+          r.processed_at,
+        ]),
+      )
+    : new Map<string, Date | null>();
+  const answered = new Set<string>();
+  return updates.map((u) => {
+    const id = String(u.update_id);
+    // An update named twice in one batch is handled for its first copy only.
+    if (answered.has(id)) return 'processed';
+    answered.add(id);
+    if (fresh.has(id)) return 'new';
+    return earlier.get(id) instanceof Date ? 'processed' : 'unfinished';
+  });
+}
+
+/** Records one update (the webhook's case). */
+export async function recordUpdate(db: Database, update: IncomingUpdate): Promise<RecordOutcome> {
+  const [outcome] = await recordUpdates(db, [update]);
+  return outcome!;
 }
 
 export async function markProcessed(db: Database, updateId: number): Promise<void> {

@@ -1,17 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withDeadline } from '@dealdome/config';
 import type { GatewayDeps } from './context';
-import { recordUpdate } from './inbox';
+import { recordUpdates } from './inbox';
 import type { UpdateProcessor } from './processor';
 
 const MAX_BACKOFF_MS = 30_000;
+/** Updates being handled at once before polling waits for some to finish. */
+const MAX_IN_FLIGHT = 500;
 
 /**
- * Long polling. An update is confirmed to Telegram (by asking for the next offset)
- * only after it is recorded and its handling has finished. If recording fails the
- * batch is asked for again after a pause; if handling fails the update stays
- * recorded and unprocessed, and the sweep handles it. Its record makes sure it is
- * never handled twice.
+ * Long polling. Each batch is recorded with one statement, then confirmed to
+ * Telegram (by asking for the next offset) while its updates are handled — each
+ * chat's in order, chats side by side — so the next batch is read without waiting
+ * for this one. A recorded update is safe: if handling fails or the process stops,
+ * it stays recorded and unprocessed and the sweep handles it; its record makes sure
+ * it is never handled twice. If recording fails the batch is asked for again after
+ * a pause. At most MAX_IN_FLIGHT updates are handled at once.
  */
 export class PollingIntake {
   private readonly stopping = new AbortController();
@@ -48,20 +52,15 @@ export class PollingIntake {
           log.info({ bot: bot.username }, 'Telegram intake on: long polling');
           ready = true;
         }
+        await this.processor.belowInFlight(MAX_IN_FLIGHT);
         const updates = await this.deps.telegram.getUpdates(offset, this.timeoutSeconds, signal);
-        // Each update is recorded in order; then chats are handled side by side, each
-        // chat's updates one after another. The batch is confirmed once all of it is
-        // handled; one whose handling failed stays recorded and the sweep retries it.
-        const handling: Promise<void>[] = [];
-        let recorded = offset;
-        for (const update of updates) {
-          // Left unrecorded and unconfirmed, the rest of the batch comes back after the next start.
-          if (signal.aborted) break;
-          if ((await recordUpdate(this.deps.db, update)) !== 'processed') handling.push(this.processor.schedule(update));
-          recorded = update.update_id + 1;
-        }
-        await Promise.all(handling);
-        offset = recorded;
+        // Left unrecorded and unconfirmed, the batch comes back after the next start.
+        if (signal.aborted) break;
+        const outcomes = await recordUpdates(this.deps.db, updates);
+        updates.forEach((update, i) => {
+          if (outcomes[i] !== 'processed') void this.processor.schedule(update, outcomes[i]);
+        });
+        if (updates.length > 0) offset = updates.at(-1)!.update_id + 1;
         failures = 0;
       } catch (err) {
         if (signal.aborted) break;

@@ -4,6 +4,7 @@ import { findMessages } from '@dealdome/domain';
 import type { GatewayDeps } from './context';
 import { updateMessageIds, updateRowId } from './ids';
 import { chatIdOf, markProcessed, pendingRowsOfUpdate, pruneUpdates, unfinishedUpdates } from './inbox';
+import type { RecordOutcome } from './inbox';
 import { enqueueJobs } from './jobs';
 import type { PendingJob } from './jobs';
 import type { Router } from './router';
@@ -31,6 +32,7 @@ const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis
  */
 export class UpdateProcessor {
   private readonly chains = new Map<string, Promise<void>>();
+  private scheduled = 0;
   private sweeping: Promise<number> | undefined;
 
   constructor(
@@ -38,7 +40,16 @@ export class UpdateProcessor {
     private readonly router: Router,
   ) {}
 
-  async handle(update: IncomingUpdate): Promise<void> {
+  /** Updates scheduled and not finished yet. */
+  get inFlight(): number {
+    return this.scheduled;
+  }
+
+  /**
+   * Handles one recorded update. `recorded` is what recording it found: an update
+   * recorded just now ('new') cannot have stored anything yet, so nothing is looked up.
+   */
+  async handle(update: IncomingUpdate, recorded: RecordOutcome = 'unfinished'): Promise<void> {
     const lockKey = `${this.deps.keyPrefix}:bot-gateway:update-lock:${update.update_id}`;
     const token = randomUUID();
     if ((await this.deps.redis.set(lockKey, token, 'PX', LOCK_MS, 'NX')) !== 'OK') {
@@ -46,7 +57,7 @@ export class UpdateProcessor {
       return;
     }
     try {
-      const jobs = await this.jobsOf(update);
+      const jobs = recorded === 'new' ? await this.router.route(update) : await this.jobsOf(update);
       await enqueueJobs(this.deps.producer, jobs);
       await markProcessed(this.deps.db, update.update_id);
     } finally {
@@ -58,18 +69,26 @@ export class UpdateProcessor {
    * Queues `handle` behind the chat's earlier updates; errors are logged and the
    * update left for the sweep. The returned promise settles when this update is done.
    */
-  schedule(update: IncomingUpdate): Promise<void> {
+  schedule(update: IncomingUpdate, recorded: RecordOutcome = 'unfinished'): Promise<void> {
     const key = String(chatIdOf(update) ?? 'none');
+    this.scheduled += 1;
     const run = (this.chains.get(key) ?? Promise.resolve()).then(() =>
-      this.handle(update).catch((err: unknown) =>
-        this.deps.logger.error({ err, updateId: update.update_id }, 'handling the update failed; the sweep retries it'),
-      ),
+      this.handle(update, recorded)
+        .catch((err: unknown) => this.deps.logger.error({ err, updateId: update.update_id }, 'handling the update failed; the sweep retries it'))
+        .finally(() => {
+          this.scheduled -= 1;
+        }),
     );
     this.chains.set(key, run);
     void run.then(() => {
       if (this.chains.get(key) === run) this.chains.delete(key);
     });
     return run;
+  }
+
+  /** Resolves once fewer than `limit` updates are in flight. */
+  async belowInFlight(limit: number): Promise<void> {
+    while (this.scheduled >= limit) await Promise.race(this.chains.values());
   }
 
   /** Handles recorded updates that were never finished, oldest first, and forgets old records. */

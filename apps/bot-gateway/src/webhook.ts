@@ -46,7 +46,7 @@ export function createWebhookApp(deps: GatewayDeps, processor: UpdateProcessor, 
       }
       try {
         const outcome = await recordUpdate(deps.db, body);
-        if (outcome !== 'processed') void processor.schedule(body);
+        if (outcome !== 'processed') void processor.schedule(body, outcome);
         res.status(200).json({ ok: true });
       } catch (err) {
         log.error({ err, updateId: body.update_id }, 'recording the update failed; Telegram will deliver it again');

@@ -56,8 +56,6 @@ export interface TurnContext {
 
 export const HISTORY_MESSAGE_LIMIT = 200;
 
-const messageColumns = ['id', 'role', 'content', 'user_id', 'created_at'] as const;
-
 function toStored(row: { id: string; role: string; content: Json; user_id: string | null; created_at: Date }): TurnMessage {
   return {
     id: row.id,
@@ -68,51 +66,73 @@ function toStored(row: { id: string; role: string; content: Json; user_id: strin
   };
 }
 
+/**
+ * The conversation, its unanswered user messages, its recent past and the asker, in
+ * one statement (a turn runs it once; each round trip is paid per message handled).
+ */
 export async function loadTurnContext(db: Database, conversationId: string): Promise<TurnContext> {
-  const conversation = await db
-    .selectFrom('conversations')
-    .select(['id', 'chat_id', 'agent', 'user_id'])
-    .where('id', '=', conversationId)
-    .executeTakeFirst();
-  if (!conversation) throw notFound('the conversation');
-
-  const unanswered = await db
-    .selectFrom('messages')
-    .select(messageColumns)
-    .where('conversation_id', '=', conversationId)
-    .where('role', '=', 'user')
-    .where('answered_at', 'is', null)
-    .orderBy('created_at')
-    .orderBy('telegram_message_id', (ob) => ob.asc().nullsLast())
-    .orderBy('id')
-    .execute();
-
   // A user message sorts at the moment it was answered and the answer a microsecond
   // later (see recordTurn), so each turn's question precedes its answer even when a
   // message arrived while an earlier turn was still running.
-  const past = await db
-    .selectFrom('messages')
-    .select(messageColumns)
-    .where('conversation_id', '=', conversationId)
-    .where((eb) => eb.not(eb.and([eb('role', '=', 'user'), eb('answered_at', 'is', null)])))
-    .orderBy(sql`coalesce(answered_at, created_at)`, 'desc')
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(HISTORY_MESSAGE_LIMIT)
-    .execute();
-
-  const askerId = unanswered.at(-1)?.user_id ?? conversation.user_id;
-  const asker = askerId ? await getActiveUser(db, askerId) : undefined;
+  const { rows } = await sql<{
+    chat_id: string;
+    agent: string;
+    conversation_user_id: string | null;
+    part: 'unanswered' | 'past' | null;
+    id: string | null;
+    role: string | null;
+    content: Json;
+    user_id: string | null;
+    created_at: Date | null;
+    asker_id: string | null;
+    asker_name: string | null;
+    asker_role: string | null;
+  }>`
+    WITH conversation AS (
+      SELECT id, chat_id, agent, user_id FROM conversations WHERE id = ${conversationId}
+    ), unanswered AS (
+      SELECT id, role, content, user_id, created_at,
+             row_number() OVER (ORDER BY created_at, telegram_message_id ASC NULLS LAST, id) AS ord
+      FROM messages
+      WHERE conversation_id = ${conversationId} AND role = 'user' AND answered_at IS NULL
+    ), past AS (
+      SELECT id, role, content, user_id, created_at,
+             -row_number() OVER (ORDER BY coalesce(answered_at, created_at) DESC, created_at DESC, id DESC) AS ord
+      FROM messages
+      WHERE conversation_id = ${conversationId} AND NOT (role = 'user' AND answered_at IS NULL)
+      ORDER BY coalesce(answered_at, created_at) DESC, created_at DESC, id DESC
+      LIMIT ${HISTORY_MESSAGE_LIMIT}
+    ), turn_messages AS (
+      SELECT 'unanswered' AS part, * FROM unanswered
+      UNION ALL
+      SELECT 'past' AS part, * FROM past
+    ), asker AS (
+      SELECT u.id, u.display_name, u.role
+      FROM users u
+      WHERE u.disabled_at IS NULL
+        AND u.id = coalesce((SELECT user_id FROM unanswered ORDER BY ord DESC LIMIT 1), (SELECT user_id FROM conversation))
+    )
+    SELECT c.chat_id, c.agent, c.user_id AS conversation_user_id,
+           m.part, m.id, m.role, m.content, m.user_id, m.created_at,
+           a.id AS asker_id, a.display_name AS asker_name, a.role AS asker_role
+    FROM conversation c
+    LEFT JOIN turn_messages m ON true
+    LEFT JOIN asker a ON true
+    ORDER BY m.part DESC, m.ord`.execute(db);
+  const first = rows[0];
+  if (!first) throw notFound('the conversation');
+  const messagesOf = (part: 'unanswered' | 'past') =>
+    rows.flatMap((r) => (r.part === part ? [toStored({ id: r.id!, role: r.role!, content: r.content, user_id: r.user_id, created_at: r.created_at! })] : []));
   return {
     conversation: {
-      id: conversation.id,
-      chatId: conversation.chat_id,
-      agent: isAgentName(conversation.agent) ? conversation.agent : DEFAULT_AGENT,
-      userId: conversation.user_id,
+      id: conversationId,
+      chatId: first.chat_id,
+      agent: isAgentName(first.agent) ? first.agent : DEFAULT_AGENT,
+      userId: first.conversation_user_id,
     },
-    history: past.reverse().map(toStored),
-    unanswered: unanswered.map(toStored),
-    asker: asker ? { id: asker.id, displayName: asker.displayName, role: asker.role } : null,
+    history: messagesOf('past'),
+    unanswered: messagesOf('unanswered'),
+    asker: first.asker_id ? { id: first.asker_id, displayName: first.asker_name!, role: first.asker_role as Role } : null,
   };
 }
 
@@ -196,12 +216,17 @@ export async function recordTurn(db: Database, record: TurnRecord): Promise<{ re
   if (record.answers.length === 0) throw new Error('a turn answers at least one user message');
 
   return db.transaction().execute(async (trx) => {
-    const conversation = await trx.selectFrom('conversations').select('id').where('id', '=', record.conversationId).forUpdate().executeTakeFirst();
-    if (!conversation) throw notFound('the conversation');
-    // Taken after the lock, so turns of one conversation get increasing times in
-    // commit order; kept as text because a JS Date would drop the microseconds.
-    const { rows } = await sql<{ at: string }>`SELECT clock_timestamp()::text AS at`.execute(trx);
-    const at = rows[0]!.at;
+    // The update locks the conversation's row; RETURNING is evaluated after the lock
+    // is held, so turns of one conversation get increasing times in commit order.
+    // Kept as text because a JS Date would drop the microseconds.
+    const locked = await trx
+      .updateTable('conversations')
+      .set({ agent: record.agent })
+      .where('id', '=', record.conversationId)
+      .returning(sql<string>`clock_timestamp()::text`.as('at'))
+      .executeTakeFirst();
+    if (!locked) throw notFound('the conversation');
+    const at = locked.at;
     const after = (micros: number) => sql<Date>`${at}::timestamptz + ${micros}::int * interval '1 microsecond'`;
 
     const usage = record.usage;
@@ -244,7 +269,6 @@ export async function recordTurn(db: Database, record: TurnRecord): Promise<{ re
       .executeTakeFirst();
     if (Number(answered.numUpdatedRows) !== record.answers.length) throw new TurnAlreadyAnsweredError();
 
-    await trx.updateTable('conversations').set({ agent: record.agent }).where('id', '=', record.conversationId).execute();
     if (record.withdrawnActionIds?.length) {
       await trx
         .updateTable('pending_actions')
@@ -289,10 +313,14 @@ const budgetValue = z.union([z.number().nonnegative().transform(String), z.strin
  * neither is refused with an error an admin can act on, rather than read as "no limit".
  */
 export async function aiBudget(db: Database, userId: string, timeZone: string): Promise<AiBudget> {
-  const value = await getSetting(db, AI_BUDGET_SETTING);
+  return budgetOf(db, userId, timeZone, await getSetting(db, AI_BUDGET_SETTING));
+}
+
+/** The budget from the setting's stored value: spending is summed only when there is a limit to hold it against. */
+async function budgetOf(db: Database, userId: string, timeZone: string, setting: unknown): Promise<AiBudget> {
   let limitUsd: string | null = null;
-  if (value !== undefined && value !== null) {
-    const parsed = budgetValue.safeParse(value);
+  if (setting !== undefined && setting !== null) {
+    const parsed = budgetValue.safeParse(setting);
     if (!parsed.success) {
       throw new AppError(500, 'setting_invalid', `The setting "${AI_BUDGET_SETTING}" is not an amount in USD such as 25 or "25.00"; an admin must set it again.`);
     }
@@ -305,6 +333,33 @@ export async function aiBudget(db: Database, userId: string, timeZone: string): 
       AND created_at >= date_trunc('month', now() AT TIME ZONE ${timeZone}) AT TIME ZONE ${timeZone}`.execute(db);
   const spentUsd = new Decimal(rows[0]?.spent ?? 0).toFixed();
   return { limitUsd, spentUsd, exhausted: limitUsd !== null && new Decimal(spentUsd).gte(limitUsd) };
+}
+
+/** What a turn reads besides its conversation: the team's time zone, the stores, and the asker's budget. */
+export interface TurnEnvironment {
+  timeZone: string;
+  stores: StoreRef[];
+  /** Only when a budget is set and there is an asker; otherwise nothing limits the turn. */
+  budget?: AiBudget;
+}
+
+/**
+ * The settings and stores every turn reads, in one statement; the month's spending
+ * is summed only when a budget is set. A budget setting an admin got wrong throws
+ * the AppError aiBudget throws.
+ */
+export async function turnEnvironment(db: Database, askerId: string | null): Promise<TurnEnvironment> {
+  const { rows } = await sql<{ timezone: Json | null; budget: Json | null; stores: StoreRef[] }>`
+    SELECT (SELECT value FROM settings WHERE key = ${TEAM_TIMEZONE_SETTING}) AS timezone,
+           (SELECT value FROM settings WHERE key = ${AI_BUDGET_SETTING}) AS budget,
+           (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'currency', currency, 'timezone', timezone) ORDER BY name, id), '[]')
+            FROM stores) AS stores`.execute(db);
+  const row = rows[0]!;
+  // A secret (sealed) value is no time zone; the schema refuses it like any other non-zone.
+  const zone = timeZoneSchema.safeParse(row.timezone);
+  const timeZone = zone.success ? zone.data : 'UTC';
+  const budget = askerId && row.budget !== null ? await budgetOf(db, askerId, timeZone, row.budget) : undefined;
+  return { timeZone, stores: row.stores, ...(budget && { budget }) };
 }
 
 // ---------------------------------------------------------------- stores by name

@@ -29,7 +29,8 @@ export async function listenOnLoopback(handler: RequestHandler, port = 0, host =
   });
   // Long polls hold requests for seconds; the defaults would cut them off or keep them alive past close().
   server.requestTimeout = 0;
-  server.keepAliveTimeout = 1000;
+  // Kept alive like the real APIs (a short timeout would make every client open a connection per request).
+  server.keepAliveTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
