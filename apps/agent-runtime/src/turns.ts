@@ -15,6 +15,7 @@ import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
 import {
   AppError,
+  aiBudgetFor,
   loadTurnContext,
   pendingActionKeyboard,
   recordTurn,
@@ -22,7 +23,7 @@ import {
   turnEnvironment,
   turnJobState,
 } from '@dealdome/domain';
-import type { AgentName, TurnContext, TurnEnvironment, TurnRecord, TurnUsage } from '@dealdome/domain';
+import type { AgentName, AiBudget, TurnContext, TurnEnvironment, TurnRecord, TurnUsage } from '@dealdome/domain';
 import { createWorker, jobIds } from '@dealdome/queues';
 import type { JobPayload, ManagedWorker, Producer } from '@dealdome/queues';
 import { DelayedError } from 'bullmq';
@@ -108,8 +109,12 @@ export class TurnRunner {
 
   async handle(payload: RunTurnPayload, job: Job, signal?: AbortSignal): Promise<TurnJobResult> {
     const log = this.deps.logger.child({ jobId: job.id, chatId: payload.chatId, conversationId: payload.conversationId });
-    const before = await this.jobState(payload);
-    if (before.state === 'answered') return this.redeliver(payload.chatId, before.replyIds, log);
+    // A job started before (put off while the chat was busy, or retried) has often been
+    // answered meanwhile: then it needs no lock. A fresh one learns it from its context.
+    if (job.attemptsStarted > 1) {
+      const before = await this.jobState(payload);
+      if (before.state === 'answered') return this.redeliver(payload.chatId, before.replyIds, log);
+    }
 
     const lock = await this.locks.acquire(payload.chatId);
     if (!lock) {
@@ -141,7 +146,8 @@ export class TurnRunner {
 
   private async answer(payload: RunTurnPayload, lock: ChatLock, signal: AbortSignal | undefined, log: Logger): Promise<TurnJobResult> {
     const { db, settings } = this.deps;
-    const context = await loadTurnContext(db, payload.conversationId);
+    // Read side by side: the environment does not depend on the context but the budget does.
+    const [context, environment] = await Promise.all([loadTurnContext(db, payload.conversationId), turnEnvironment(db)]);
     const waiting = new Set(context.unanswered.map((m) => m.id));
     if (!payload.messageIds.some((id) => waiting.has(id))) {
       // The turn that held the lock (or /cancel) answered this job's messages meanwhile.
@@ -152,15 +158,17 @@ export class TurnRunner {
     if (context.unanswered.length === 0) return this.redeliver(context.conversation.chatId, [], log);
     if (!settings.client) return this.store(context, { kind: 'offline', text: offlineReply() }, log);
 
-    let environment: TurnEnvironment;
-    try {
-      environment = await turnEnvironment(db, context.asker?.id ?? null);
-    } catch (err) {
-      // A budget setting an admin got wrong: said in the reply, not silently read as "no limit".
-      if (!(err instanceof AppError)) throw err;
-      return this.store(context, { kind: 'cannot_start', text: cannotStartReply(err.message) }, log);
+    if (context.asker && environment.budgetSetting !== undefined) {
+      let budget: AiBudget;
+      try {
+        budget = await aiBudgetFor(db, context.asker.id, environment.timeZone, environment.budgetSetting);
+      } catch (err) {
+        // A budget setting an admin got wrong: said in the reply, not silently read as "no limit".
+        if (!(err instanceof AppError)) throw err;
+        return this.store(context, { kind: 'cannot_start', text: cannotStartReply(err.message) }, log);
+      }
+      if (budget.exhausted) return this.store(context, { kind: 'budget', text: budgetReply(budget) }, log);
     }
-    if (environment.budget?.exhausted) return this.store(context, { kind: 'budget', text: budgetReply(environment.budget) }, log);
 
     const typing = this.showTyping(context.conversation.chatId, log);
     try {

@@ -1,6 +1,6 @@
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
-import { appendMessage, openConversation, textBlocks } from '@dealdome/domain';
+import { appendToOpenConversation, openConversation, textBlocks } from '@dealdome/domain';
 import type { Conversation, User } from '@dealdome/domain';
 import type { Producer } from '@dealdome/queues';
 import type { Redis } from 'ioredis';
@@ -89,7 +89,12 @@ export class UpdateContext {
   }
 
   conversation(db: Database = this.db): Promise<Conversation> {
-    return openConversation(db, { chatId: this.chat.id, userId: this.member?.id ?? null });
+    return openConversation(db, this.chatOwner());
+  }
+
+  /** The chat, and whom a conversation opened for it belongs to. */
+  private chatOwner(): { chatId: number; userId: string | null } {
+    return { chatId: this.chat.id, userId: this.member?.id ?? null };
   }
 
   /**
@@ -97,10 +102,8 @@ export class UpdateContext {
    * command or upload, answered by its own reply; otherwise it waits for an agent.
    */
   async storeUserMessage(text: string, options: { answered: boolean; telegramMessageId?: number }, db: Database = this.db) {
-    const conversation = await this.conversation(db);
-    const { id } = await appendMessage(db, {
+    const { id, conversation } = await appendToOpenConversation(db, this.chatOwner(), {
       id: this.nextMessageId(),
-      conversationId: conversation.id,
       role: 'user',
       content: textBlocks(text),
       userId: this.member?.id ?? null,
@@ -113,10 +116,8 @@ export class UpdateContext {
   /** Stores a reply (Telegram HTML; every piece of data in it escaped) and queues its delivery. */
   async reply(html: string, options: { replyMarkup?: InlineKeyboard; db?: Database } = {}): Promise<string> {
     const db = options.db ?? this.db;
-    const conversation = await this.conversation(db);
-    const { id } = await appendMessage(db, {
+    const { id } = await appendToOpenConversation(db, this.chatOwner(), {
       id: this.nextMessageId(),
-      conversationId: conversation.id,
       role: 'assistant',
       content: textBlocks(html),
       userId: this.member?.id ?? null,

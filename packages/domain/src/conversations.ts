@@ -158,6 +158,37 @@ export async function appendMessage(db: Database, message: NewMessage): Promise<
   return row ? { id: row.id, inserted: true } : { id: message.id!, inserted: false };
 }
 
+/**
+ * Stores a message in the chat's open conversation with one statement, the common
+ * case of every update; when the chat has no open conversation yet, one is opened
+ * first (openConversation) and the message appended. `inserted` as appendMessage.
+ */
+export async function appendToOpenConversation(
+  db: Database,
+  chat: { chatId: ChatId; userId: string | null },
+  message: Omit<NewMessage, 'conversationId'> & { id: string },
+): Promise<{ id: string; inserted: boolean; conversation: Conversation }> {
+  const { rows } = await sql<ConversationRow & { message_id: string | null }>`
+    WITH open AS (
+      SELECT id, chat_id, user_id, agent, started_at, closed_at FROM conversations
+      WHERE chat_id = ${String(chat.chatId)} AND closed_at IS NULL
+    ), inserted AS (
+      INSERT INTO messages (id, conversation_id, role, content, user_id, agent, telegram_message_id, reply_markup, answered_at)
+      SELECT ${message.id}::uuid, open.id, ${message.role}, ${JSON.stringify(message.content)}::jsonb, ${message.userId ?? null}::uuid,
+             ${message.agent ?? null}::text, ${message.telegramMessageId == null ? null : String(message.telegramMessageId)}::bigint,
+             ${message.replyMarkup ? JSON.stringify(message.replyMarkup) : null}::jsonb, ${message.answered ? new Date() : null}::timestamptz
+      FROM open
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id
+    )
+    SELECT open.*, (SELECT id FROM inserted) AS message_id FROM open`.execute(db);
+  const row = rows[0];
+  if (row) return { id: message.id, inserted: row.message_id !== null, conversation: presentConversation(row) };
+  const conversation = await openConversation(db, chat);
+  const appended = await appendMessage(db, { ...message, conversationId: conversation.id });
+  return { ...appended, conversation };
+}
+
 export interface StoredMessage {
   id: string;
   conversationId: string;

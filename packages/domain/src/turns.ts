@@ -313,11 +313,15 @@ const budgetValue = z.union([z.number().nonnegative().transform(String), z.strin
  * neither is refused with an error an admin can act on, rather than read as "no limit".
  */
 export async function aiBudget(db: Database, userId: string, timeZone: string): Promise<AiBudget> {
-  return budgetOf(db, userId, timeZone, await getSetting(db, AI_BUDGET_SETTING));
+  return aiBudgetFor(db, userId, timeZone, await getSetting(db, AI_BUDGET_SETTING));
 }
 
-/** The budget from the setting's stored value: spending is summed only when there is a limit to hold it against. */
-async function budgetOf(db: Database, userId: string, timeZone: string, setting: unknown): Promise<AiBudget> {
+/**
+ * The budget given the setting's stored value (as turnEnvironment read it). A value
+ * that is no amount throws an AppError an admin can act on, rather than being read
+ * as "no limit".
+ */
+export async function aiBudgetFor(db: Database, userId: string, timeZone: string, setting: unknown): Promise<AiBudget> {
   let limitUsd: string | null = null;
   if (setting !== undefined && setting !== null) {
     const parsed = budgetValue.safeParse(setting);
@@ -335,20 +339,17 @@ async function budgetOf(db: Database, userId: string, timeZone: string, setting:
   return { limitUsd, spentUsd, exhausted: limitUsd !== null && new Decimal(spentUsd).gte(limitUsd) };
 }
 
-/** What a turn reads besides its conversation: the team's time zone, the stores, and the asker's budget. */
+/** What a turn reads besides its conversation. */
 export interface TurnEnvironment {
+  /** The team's time zone (UTC when unset or not a zone). */
   timeZone: string;
   stores: StoreRef[];
-  /** Only when a budget is set and there is an asker; otherwise nothing limits the turn. */
-  budget?: AiBudget;
+  /** The stored value of the monthly AI budget setting; undefined when none is set (no limit). */
+  budgetSetting?: unknown;
 }
 
-/**
- * The settings and stores every turn reads, in one statement; the month's spending
- * is summed only when a budget is set. A budget setting an admin got wrong throws
- * the AppError aiBudget throws.
- */
-export async function turnEnvironment(db: Database, askerId: string | null): Promise<TurnEnvironment> {
+/** The settings and stores every turn reads, in one statement. */
+export async function turnEnvironment(db: Database): Promise<TurnEnvironment> {
   const { rows } = await sql<{ timezone: Json | null; budget: Json | null; stores: StoreRef[] }>`
     SELECT (SELECT value FROM settings WHERE key = ${TEAM_TIMEZONE_SETTING}) AS timezone,
            (SELECT value FROM settings WHERE key = ${AI_BUDGET_SETTING}) AS budget,
@@ -357,9 +358,7 @@ export async function turnEnvironment(db: Database, askerId: string | null): Pro
   const row = rows[0]!;
   // A secret (sealed) value is no time zone; the schema refuses it like any other non-zone.
   const zone = timeZoneSchema.safeParse(row.timezone);
-  const timeZone = zone.success ? zone.data : 'UTC';
-  const budget = askerId && row.budget !== null ? await budgetOf(db, askerId, timeZone, row.budget) : undefined;
-  return { timeZone, stores: row.stores, ...(budget && { budget }) };
+  return { timeZone: zone.success ? zone.data : 'UTC', stores: row.stores, ...(row.budget !== null && { budgetSetting: row.budget }) };
 }
 
 // ---------------------------------------------------------------- stores by name
