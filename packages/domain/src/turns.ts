@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Database, DB, Json } from '@dealdome/db';
 import { sql } from 'kysely';
 import type { Transaction } from 'kysely';
@@ -215,68 +216,55 @@ export async function recordTurn(db: Database, record: TurnRecord): Promise<{ re
   if (!last || last.role !== 'assistant') throw new Error('a turn must end with an assistant message');
   if (record.answers.length === 0) throw new Error('a turn answers at least one user message');
 
+  // Ids chosen here, so the answered messages can name the reply in the same statement.
+  const messageIds = record.messages.map(() => randomUUID());
+  const replyId = messageIds.at(-1)!;
+  const usage = record.usage;
+  const rows = record.messages.map((message, index) => {
+    const onReply = <T>(value: T | null | undefined) => (index === record.messages.length - 1 && value != null ? value : null);
+    return sql`(${messageIds[index]}::uuid, ${index + 1}::int, ${message.role}::text, ${JSON.stringify(message.content)}::jsonb,
+      ${onReply(record.replyMarkup && JSON.stringify(record.replyMarkup))}::jsonb,
+      ${onReply(usage?.inputTokens)}::int, ${onReply(usage?.outputTokens)}::int, ${onReply(usage?.cacheReadTokens)}::int,
+      ${onReply(usage?.cacheWriteTokens)}::int, ${onReply(usage?.costUsd)}::numeric, ${onReply(usage?.latencyMs)}::int)`;
+  });
+
+  // One statement inside the transaction: each round trip is paid per turn. The
+  // conversation's row is locked by its update, and RETURNING runs once the lock is
+  // held, so turns of one conversation get increasing times in commit order; each new
+  // message sorts a microsecond after the one before. A user message answered by a
+  // turn that committed while this one waited is re-checked by the update and skipped
+  // — the count then falls short and the whole transaction is rolled back.
   return db.transaction().execute(async (trx) => {
-    // The update locks the conversation's row; RETURNING is evaluated after the lock
-    // is held, so turns of one conversation get increasing times in commit order.
-    // Kept as text because a JS Date would drop the microseconds.
-    const locked = await trx
-      .updateTable('conversations')
-      .set({ agent: record.agent })
-      .where('id', '=', record.conversationId)
-      .returning(sql<string>`clock_timestamp()::text`.as('at'))
-      .executeTakeFirst();
-    if (!locked) throw notFound('the conversation');
-    const at = locked.at;
-    const after = (micros: number) => sql<Date>`${at}::timestamptz + ${micros}::int * interval '1 microsecond'`;
-
-    const usage = record.usage;
-    const inserted = await trx
-      .insertInto('messages')
-      .values(
-        record.messages.map((message, index) => {
-          const isReply = index === record.messages.length - 1;
-          return {
-            conversation_id: record.conversationId,
-            role: message.role,
-            content: jsonb(message.content),
-            agent: record.agent,
-            user_id: record.chargedTo,
-            created_at: after(index + 1),
-            model: usage?.model ?? null,
-            reply_markup: isReply && record.replyMarkup ? jsonb(record.replyMarkup) : null,
-            input_tokens: isReply && usage ? usage.inputTokens : null,
-            output_tokens: isReply && usage ? usage.outputTokens : null,
-            cache_read_tokens: isReply && usage ? usage.cacheReadTokens : null,
-            cache_write_tokens: isReply && usage ? usage.cacheWriteTokens : null,
-            cost_usd: isReply && usage ? usage.costUsd : null,
-            latency_ms: isReply && usage ? usage.latencyMs : null,
-          };
-        }),
+    const { rows: counts } = await sql<{ conversations: number; answered: number }>`
+      WITH locked AS (
+        UPDATE conversations SET agent = ${record.agent} WHERE id = ${record.conversationId} RETURNING clock_timestamp() AS at
+      ), new_messages (id, seq, role, content, reply_markup, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms) AS (
+        VALUES ${sql.join(rows)}
+      ), inserted AS (
+        INSERT INTO messages (id, conversation_id, role, content, agent, user_id, created_at, model, reply_markup,
+                              input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms)
+        SELECT n.id, ${record.conversationId}::uuid, n.role, n.content, ${record.agent}::text, ${record.chargedTo}::uuid,
+               l.at + n.seq * interval '1 microsecond', ${usage?.model ?? null}::text, n.reply_markup,
+               n.input_tokens, n.output_tokens, n.cache_read_tokens, n.cache_write_tokens, n.cost_usd, n.latency_ms
+        FROM new_messages n CROSS JOIN locked l
+        RETURNING id
+      ), answered AS (
+        UPDATE messages SET answered_at = l.at, answered_by = ${replyId}::uuid
+        FROM locked l
+        WHERE messages.id = ANY(${[...record.answers]}::uuid[]) AND messages.conversation_id = ${record.conversationId}
+          AND messages.role = 'user' AND messages.answered_at IS NULL
+        RETURNING messages.id
+      ), withdrawn AS (
+        UPDATE pending_actions SET status = 'expired', decided_at = l.at
+        FROM locked l
+        WHERE pending_actions.id = ANY(${[...(record.withdrawnActionIds ?? [])]}::uuid[]) AND pending_actions.status = 'pending'
+        RETURNING pending_actions.id
       )
-      .returning(['id', 'created_at'])
-      .execute();
-    // RETURNING follows the VALUES order for a plain INSERT; sort anyway rather than rely on it.
-    const messageIds = inserted.sort((a, b) => a.created_at.getTime() - b.created_at.getTime()).map((r) => r.id);
-    const replyId = messageIds.at(-1)!;
-
-    const answered = await trx
-      .updateTable('messages')
-      .set({ answered_at: sql<Date>`${at}::timestamptz`, answered_by: replyId })
-      .where('id', 'in', [...record.answers])
-      .where('conversation_id', '=', record.conversationId)
-      .where('role', '=', 'user')
-      .where('answered_at', 'is', null)
-      .executeTakeFirst();
-    if (Number(answered.numUpdatedRows) !== record.answers.length) throw new TurnAlreadyAnsweredError();
-
-    if (record.withdrawnActionIds?.length) {
-      await trx
-        .updateTable('pending_actions')
-        .set({ status: 'expired', decided_at: sql<Date>`${at}::timestamptz` })
-        .where('id', 'in', [...record.withdrawnActionIds])
-        .where('status', '=', 'pending')
-        .execute();
-    }
+      SELECT (SELECT count(*) FROM locked)::int AS conversations, (SELECT count(*) FROM answered)::int AS answered,
+             (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM withdrawn)::int AS withdrawn`.execute(trx);
+    const { conversations, answered } = counts[0]!;
+    if (conversations === 0) throw notFound('the conversation');
+    if (answered !== record.answers.length) throw new TurnAlreadyAnsweredError();
     return { replyId, messageIds };
   });
 }
