@@ -28,3 +28,4 @@ export * from './conversations';
 export * from './telegram-link';
 export * from './memories';
 export * from './turns';
+export * from './knowledge/transcripts';
