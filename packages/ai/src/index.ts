@@ -10,6 +10,7 @@ export { ANTHROPIC_PRICES, costUsd, priceFor, sumCosts } from './pricing';
 export type { ModelPrice, TokenUsage } from './pricing';
 export { DEFAULT_RETRY_POLICY, retryAfterMs, retryDelayMs } from './retry';
 export type { RetryPolicy } from './retry';
+export { rejectBlankTexts } from './embeddings/provider';
 export type { EmbedOptions, EmbeddingProvider } from './embeddings/provider';
 export {
   OPENAI_EMBEDDING_LIMITS,
@@ -19,5 +20,7 @@ export {
 } from './embeddings/openai';
 export type { OpenAIEmbeddingProviderOptions } from './embeddings/openai';
 export { LocalHashingEmbeddingProvider } from './embeddings/local-hashing';
+export { selectEmbeddingProvider } from './embeddings/select';
+export type { EmbeddingLog, EmbeddingSettings } from './embeddings/select';
 export type { LocalHashingEmbeddingProviderOptions } from './embeddings/local-hashing';
 export * from './agents';

@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import type { EmbeddingProvider } from '@dealdome/ai';
+import { rejectBlankTexts } from '@dealdome/ai';
+import type { Logger } from '@dealdome/config';
+import type { Database } from '@dealdome/db';
+import { toVector } from '@dealdome/db';
+import { sql } from 'kysely';
+import type { EmbeddingMetrics } from './metrics';
+
+export interface BatcherOptions {
+  db: Database;
+  provider: EmbeddingProvider;
+  /** Texts per batch at most. */
+  batchSize: number;
+  /** How long the first text of a batch waits for more. */
+  waitMs: number;
+  metrics: EmbeddingMetrics;
+  logger: Logger;
+}
+
+interface Waiting {
+  text: string;
+  /** sha256 of the text, hex. */
+  key: string;
+  resolve(vector: number[]): void;
+  reject(err: unknown): void;
+}
+
+/** A cache entry's last_used_at is moved forward at most once a day: hits stay reads. */
+const TOUCH_AFTER = '1 day';
+
+/**
+ * Gathers texts from every job running in this process into batches (full at
+ * `batchSize`, or sent `waitMs` after its first text), and gives each text its
+ * vector: from `embedding_cache` (model + sha256 of the text) when it was embedded
+ * before, otherwise from the provider — each distinct text once per batch — after
+ * which the cache holds it. A failed batch rejects only its own texts; each job whose
+ * texts failed is retried by the queue, the others carry on.
+ */
+export class EmbeddingBatcher {
+  private waiting: Waiting[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly options: BatcherOptions) {}
+
+  get model(): string {
+    return this.options.provider.model;
+  }
+
+  /** One vector per text, in order. Blank texts are refused (see rejectBlankTexts). */
+  embed(texts: readonly string[]): Promise<number[][]> {
+    rejectBlankTexts(texts);
+    const vectors = Promise.all(
+      texts.map(
+        (text) =>
+          new Promise<number[]>((resolve, reject) => {
+            this.waiting.push({ text, key: createHash('sha256').update(text).digest('hex'), resolve, reject });
+          }),
+      ),
+    );
+    while (this.waiting.length >= this.options.batchSize) this.send(this.waiting.splice(0, this.options.batchSize));
+    if (this.waiting.length > 0) this.timer ??= setTimeout(() => this.sendWaiting(), this.options.waitMs);
+    return vectors;
+  }
+
+  /** Sends what waits and resolves once every batch sent so far is done. */
+  async drain(): Promise<void> {
+    this.sendWaiting();
+    await Promise.allSettled([...this.running]);
+  }
+
+  private sendWaiting(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.waiting.length > 0) this.send(this.waiting.splice(0));
+  }
+
+  private send(batch: Waiting[]): void {
+    const run = this.run(batch).finally(() => this.running.delete(run));
+    this.running.add(run);
+  }
+
+  private async run(batch: Waiting[]): Promise<void> {
+    const { db, provider, metrics } = this.options;
+    metrics.batchSize.observe(batch.length);
+    try {
+      const texts = new Map(batch.map((w) => [w.key, w.text]));
+      const vectors = await this.cached([...texts.keys()]);
+      const fromCache = batch.filter((w) => vectors.has(w.key)).length;
+      metrics.texts.inc({ source: 'cache' }, fromCache);
+      const missing = [...texts].filter(([key]) => !vectors.has(key));
+      if (missing.length > 0) {
+        const started = performance.now();
+        let embedded: number[][];
+        try {
+          embedded = await provider.embed(missing.map(([, text]) => text));
+        } catch (err) {
+          metrics.providerFailures.inc({ model: provider.model });
+          throw err;
+        } finally {
+          metrics.providerLatency.observe({ model: provider.model }, (performance.now() - started) / 1000);
+        }
+        missing.forEach(([key], i) => vectors.set(key, embedded[i]!));
+        await db
+          .insertInto('embedding_cache')
+          .columns(['model', 'text_sha256', 'embedding'])
+          .expression(
+            sql`SELECT ${provider.model}, decode(k, 'hex'), e::vector
+                FROM unnest(${missing.map(([key]) => key)}::text[], ${missing.map(([key]) => toVector(vectors.get(key)!))}::text[]) AS n(k, e)`,
+          )
+          .onConflict((oc) => oc.columns(['model', 'text_sha256']).doNothing())
+          .execute();
+        metrics.texts.inc({ source: 'provider' }, batch.length - fromCache);
+      }
+      for (const w of batch) w.resolve(vectors.get(w.key)!);
+    } catch (err) {
+      this.options.logger.warn({ err: { message: (err as Error).message }, texts: batch.length }, 'a batch of texts could not be embedded; their jobs are retried');
+      for (const w of batch) w.reject(err);
+    }
+  }
+
+  /** The cached vectors among `keys` (sha256 hex), touching entries not used for a day. */
+  private async cached(keys: string[]): Promise<Map<string, number[]>> {
+    const { rows } = await sql<{ key: string; embedding: number[] }>`
+      WITH wanted AS (SELECT decode(k, 'hex') AS sha FROM unnest(${keys}::text[]) AS k),
+      touched AS (
+        UPDATE embedding_cache SET last_used_at = now()
+        WHERE model = ${this.model} AND text_sha256 IN (SELECT sha FROM wanted) AND last_used_at < now() - ${TOUCH_AFTER}::interval
+      )
+      SELECT encode(text_sha256, 'hex') AS key, embedding FROM embedding_cache
+      WHERE model = ${this.model} AND text_sha256 IN (SELECT sha FROM wanted)`.execute(this.options.db);
+    return new Map(rows.map((r) => [r.key, r.embedding]));
+  }
+}

@@ -1,0 +1,58 @@
+import type { Logger } from '@dealdome/config';
+import type { Database } from '@dealdome/db';
+import { AppError, chunkTranscript, parseTranscript } from '@dealdome/domain';
+import { UnrecoverableError } from 'bullmq';
+import type { EmbeddingBatcher } from './batcher';
+import { rowsToEmbed, writeVectors } from './entities';
+
+export type IngestResult = { videoId: string; chunks: number; embedded: number };
+
+/**
+ * A transcript becomes chunks, the chunks vectors, the video `ready`. Each step is
+ * idempotent (chunks are keyed by video and index; only chunks without a vector of
+ * the current model are embedded), so a retried or repeated job finishes the work
+ * without doing any twice. A transcript that cannot be parsed marks the video
+ * `failed` with the reason, and the job is not retried.
+ */
+export async function ingestTranscript(db: Database, batcher: EmbeddingBatcher, videoId: string, logger: Logger): Promise<IngestResult> {
+  const video = await db.selectFrom('videos').select(['id', 'transcript_format', 'transcript', 'status']).where('id', '=', videoId).executeTakeFirst();
+  if (!video) throw new UnrecoverableError(`no video ${videoId}`);
+
+  let chunks: ReturnType<typeof chunkTranscript>;
+  try {
+    chunks = chunkTranscript(parseTranscript(video.transcript_format as 'txt' | 'srt' | 'vtt', video.transcript));
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    await db.updateTable('videos').set({ status: 'failed', error: err.message, updated_at: new Date() }).where('id', '=', videoId).execute();
+    logger.warn({ videoId, reason: err.message }, 'the transcript could not be read; the video is marked failed');
+    throw new UnrecoverableError(err.message);
+  }
+
+  await db.transaction().execute(async (trx) => {
+    if (chunks.length > 0) {
+      await trx
+        .insertInto('chunks')
+        .values(
+          chunks.map((c) => ({
+            video_id: videoId,
+            chunk_index: c.index,
+            content: c.content,
+            token_count: c.tokenCount,
+            start_seconds: c.startSeconds,
+            end_seconds: c.endSeconds,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['video_id', 'chunk_index']).doNothing())
+        .execute();
+    }
+    await trx.updateTable('videos').set({ status: 'processing', error: null, updated_at: new Date() }).where('id', '=', videoId).execute();
+  });
+
+  const ids = (await db.selectFrom('chunks').select('id').where('video_id', '=', videoId).execute()).map((r) => r.id);
+  const rows = ids.length ? await rowsToEmbed(db, 'chunk', ids, batcher.model) : [];
+  const vectors = rows.length ? await batcher.embed(rows.map((r) => r.text)) : [];
+  await writeVectors(db, 'chunk', batcher.model, rows.map((r, i) => ({ id: r.id, vector: vectors[i]! })));
+  await db.updateTable('videos').set({ status: 'ready', updated_at: new Date() }).where('id', '=', videoId).execute();
+  logger.info({ videoId, chunks: ids.length, embedded: rows.length }, 'transcript ingested');
+  return { videoId, chunks: ids.length, embedded: rows.length };
+}

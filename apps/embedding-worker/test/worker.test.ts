@@ -1,0 +1,175 @@
+import type { Job } from 'bullmq';
+import { OpenAIEmbeddingProvider } from '@dealdome/ai';
+import { createLogger } from '@dealdome/config';
+import { Producer } from '@dealdome/queues';
+import type { ManagedWorker } from '@dealdome/queues';
+import { FakeOpenAI, useTestDatabase, useTestRedis } from '@dealdome/testkit';
+import { Registry } from 'prom-client';
+import { createEmbeddingWorker } from '../src/worker';
+
+const logger = createLogger('embedding-worker-test', { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const MODEL = 'text-embedding-3-small';
+
+const SRT = [
+  '1',
+  '00:00:01,000 --> 00:00:04,500',
+  'Welcome to the supplier call.',
+  '',
+  '2',
+  '00:12:34,250 --> 00:12:40,000',
+  'Our SKU NH-2291 ships from Rotterdam.',
+  '',
+].join('\r\n');
+
+describe('embedding-worker', () => {
+  const database = useTestDatabase();
+  const redis = useTestRedis();
+  const db = () => database.handle.db;
+  let fake: FakeOpenAI;
+  let producer: Producer;
+  const workers: ManagedWorker[] = [];
+
+  beforeAll(() => {
+    producer = new Producer(redis.redis, redis.prefix);
+  });
+  beforeEach(async () => {
+    fake = await FakeOpenAI.start();
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.close(2000)));
+    await fake.close();
+  });
+  afterAll(async () => {
+    await producer.close();
+  });
+
+  function start(options: { batchSize?: number; batchWaitMs?: number; concurrency?: number } = {}) {
+    const provider = new OpenAIEmbeddingProvider({ apiKey: 'sk-test', baseURL: fake.baseURL, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+    const worker = createEmbeddingWorker({
+      db: db(),
+      redis: redis.redis,
+      prefix: redis.prefix,
+      provider,
+      logger,
+      registry: new Registry(),
+      concurrency: options.concurrency ?? 8,
+      batchSize: options.batchSize ?? 64,
+      batchWaitMs: options.batchWaitMs ?? 10,
+    });
+    workers.push(worker);
+    return worker;
+  }
+
+  async function finished(job: Job, timeoutMs = 20_000): Promise<unknown> {
+    const queue = producer.queue('embeddings');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const current = await queue.getJob(job.id!);
+      const state = current ? await current.getState() : 'unknown';
+      if (state === 'completed') return current!.returnvalue;
+      if (state === 'failed') throw new Error(`job ${job.id} failed: ${current!.failedReason}`);
+      if (Date.now() > deadline) throw new Error(`job ${job.id} is still ${state}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async function memories(contents: string[]): Promise<string[]> {
+    const rows = await db()
+      .insertInto('memories')
+      .values(contents.map((content) => ({ scope: 'team', kind: 'fact', content })))
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  const inputsSent = () => fake.requests.filter((r) => r.status === 200).flatMap((r) => r.inputs);
+
+  it('when memories are embedded, then each gets a vector of the model, identical texts are embedded once and a second job makes no provider call', async () => {
+    start();
+    const ids = await memories(['We ship from Rotterdam', 'Black Friday budget is 5000 EUR', 'We ship from Rotterdam']);
+
+    expect(await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids }))).toEqual({ embedded: 3, skipped: 0, model: MODEL });
+
+    const stored = await db().selectFrom('memories').select(['id', 'embedding', 'embedding_model']).where('id', 'in', ids).execute();
+    expect(stored.every((m) => m.embedding_model === MODEL && Array.isArray(m.embedding) && m.embedding.length === 1536)).toBe(true);
+    expect(inputsSent().sort()).toEqual(['Black Friday budget is 5000 EUR', 'We ship from Rotterdam']);
+
+    // The same texts again, on new rows: the cache answers.
+    const again = await memories(['We ship from Rotterdam', 'Black Friday budget is 5000 EUR']);
+    const before = fake.requests.length;
+    await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: again }));
+    expect(fake.requests.length).toBe(before);
+    const cached = await db().selectFrom('memories').select(['embedding']).where('id', '=', again[0]!).executeTakeFirstOrThrow();
+    const original = stored.find((m) => m.id === ids[0])!;
+    expect(cached.embedding).toEqual(original.embedding);
+  });
+
+  it('when many jobs run at once, then their texts share batches and no request exceeds the batch size', async () => {
+    start({ batchSize: 16, batchWaitMs: 30, concurrency: 8 });
+    const jobs = [];
+    for (let j = 0; j < 8; j++) {
+      const ids = await memories(Array.from({ length: 5 }, (_, i) => `fact ${j}-${i} about order volume`));
+      jobs.push(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids }));
+    }
+    await Promise.all(jobs.map((job) => finished(job)));
+
+    const sizes = fake.requests.filter((r) => r.status === 200).map((r) => r.inputs.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(16);
+    // Gathered across jobs: fewer requests than jobs.
+    expect(sizes.length).toBeLessThan(8);
+  });
+
+  it('when the provider fails for a while, then the job is retried and every vector is written once', async () => {
+    // More failures than one attempt's own retries (5): the job fails once and the queue retries it.
+    fake.injectError({ error: 'server_error' }, 7);
+    start();
+    const ids = await memories(['Supplier is late again', 'Meta ads paused on Sunday']);
+
+    await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids }), 30_000);
+
+    const stored = await db().selectFrom('memories').select(['embedding_model']).where('id', 'in', ids).execute();
+    expect(stored.map((m) => m.embedding_model)).toEqual([MODEL, MODEL]);
+    const cache = await db().selectFrom('embedding_cache').select(db().fn.countAll<string>().as('n')).where('model', '=', MODEL).executeTakeFirstOrThrow();
+    expect(Number(cache.n)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('when a transcript is ingested, then its chunks keep their times, get vectors and the video is ready; a second ingest calls no provider', async () => {
+    start();
+    const video = await db()
+      .insertInto('videos')
+      .values({ title: 'Supplier call', transcript_format: 'srt', transcript: SRT, source: 'api' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    const result = await finished(await producer.enqueue('embeddings', 'ingest-transcript', { videoId: video.id }));
+    expect(result).toMatchObject({ videoId: video.id, chunks: 1, embedded: 1 });
+
+    const chunks = await db().selectFrom('chunks').select(['content', 'start_seconds', 'end_seconds', 'embedding_model']).where('video_id', '=', video.id).execute();
+    expect(chunks).toEqual([
+      expect.objectContaining({ start_seconds: '1.000', end_seconds: '760.000', embedding_model: MODEL }),
+    ]);
+    expect(chunks[0]!.content).toContain('NH-2291');
+    const status = await db().selectFrom('videos').select(['status']).where('id', '=', video.id).executeTakeFirstOrThrow();
+    expect(status.status).toBe('ready');
+
+    const before = fake.requests.length;
+    expect(await finished(await producer.enqueue('embeddings', 'ingest-transcript', { videoId: video.id }, { jobId: 'again' }))).toMatchObject({ embedded: 0 });
+    expect(fake.requests.length).toBe(before);
+  });
+
+  it('when a transcript cannot be read, then the video is marked failed with the reason and the job is not retried', async () => {
+    start();
+    const video = await db()
+      .insertInto('videos')
+      .values({ title: 'Broken', transcript_format: 'vtt', transcript: 'no header here\n\n00:01.000 --> 00:02.000\nhello', source: 'api' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    await expect(finished(await producer.enqueue('embeddings', 'ingest-transcript', { videoId: video.id }))).rejects.toThrow(/failed/);
+    const row = await db().selectFrom('videos').select(['status', 'error']).where('id', '=', video.id).executeTakeFirstOrThrow();
+    expect(row.status).toBe('failed');
+    expect(row.error).toMatch(/WEBVTT/);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
