@@ -22,20 +22,25 @@ interface Waiting {
   text: string;
   /** sha256 of the text, hex. */
   key: string;
-  resolve(vector: number[]): void;
+  resolve(): void;
   reject(err: unknown): void;
 }
+
+/** The cache key of a text: its sha256, hex. */
+export const textKey = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** A cache entry's last_used_at is moved forward at most once a day: hits stay reads. */
 const TOUCH_AFTER = '1 day';
 
 /**
  * Gathers texts from every job running in this process into batches (full at
- * `batchSize`, or sent `waitMs` after its first text), and gives each text its
- * vector: from `embedding_cache` (model + sha256 of the text) when it was embedded
- * before, otherwise from the provider — each distinct text once per batch — after
- * which the cache holds it. A failed batch rejects only its own texts; each job whose
- * texts failed is retried by the queue, the others carry on.
+ * `batchSize`, or sent `waitMs` after its first text) and makes sure
+ * `embedding_cache` holds a vector of the model for each (model + sha256 of the
+ * text): texts already there cost one lookup of their keys, the others go to the
+ * provider — each distinct text once per batch — and are added. Jobs then copy the
+ * vectors from the cache inside the database, so a vector crosses the wire once, on
+ * its way in. A failed batch rejects only its own texts; each job whose texts failed
+ * is retried by the queue, the others carry on.
  */
 export class EmbeddingBatcher {
   private waiting: Waiting[] = [];
@@ -48,20 +53,25 @@ export class EmbeddingBatcher {
     return this.options.provider.model;
   }
 
-  /** One vector per text, in order. Blank texts are refused (see rejectBlankTexts). */
-  embed(texts: readonly string[]): Promise<number[][]> {
+  /**
+   * Resolves once the cache holds a vector of the model for every text; returns
+   * their keys (textKey), in order. Blank texts are refused (see rejectBlankTexts).
+   */
+  async ensureCached(texts: readonly string[]): Promise<string[]> {
     rejectBlankTexts(texts);
-    const vectors = Promise.all(
+    const keys = texts.map(textKey);
+    const done = Promise.all(
       texts.map(
-        (text) =>
-          new Promise<number[]>((resolve, reject) => {
-            this.waiting.push({ text, key: createHash('sha256').update(text).digest('hex'), resolve, reject });
+        (text, i) =>
+          new Promise<void>((resolve, reject) => {
+            this.waiting.push({ text, key: keys[i]!, resolve, reject });
           }),
       ),
     );
     while (this.waiting.length >= this.options.batchSize) this.send(this.waiting.splice(0, this.options.batchSize));
     if (this.waiting.length > 0) this.timer ??= setTimeout(() => this.sendWaiting(), this.options.waitMs);
-    return vectors;
+    await done;
+    return keys;
   }
 
   /** Sends what waits and resolves once every batch sent so far is done. */
@@ -86,50 +96,49 @@ export class EmbeddingBatcher {
     metrics.batchSize.observe(batch.length);
     try {
       const texts = new Map(batch.map((w) => [w.key, w.text]));
-      const vectors = await this.cached([...texts.keys()]);
-      const fromCache = batch.filter((w) => vectors.has(w.key)).length;
+      const cached = await this.cachedKeys([...texts.keys()]);
+      const fromCache = batch.filter((w) => cached.has(w.key)).length;
       metrics.texts.inc({ source: 'cache' }, fromCache);
-      const missing = [...texts].filter(([key]) => !vectors.has(key));
+      const missing = [...texts].filter(([key]) => !cached.has(key));
       if (missing.length > 0) {
         const started = performance.now();
-        let embedded: number[][];
+        let vectors: number[][];
         try {
-          embedded = await provider.embed(missing.map(([, text]) => text));
+          vectors = await provider.embed(missing.map(([, text]) => text));
         } catch (err) {
           metrics.providerFailures.inc({ model: provider.model });
           throw err;
         } finally {
           metrics.providerLatency.observe({ model: provider.model }, (performance.now() - started) / 1000);
         }
-        missing.forEach(([key], i) => vectors.set(key, embedded[i]!));
         await db
           .insertInto('embedding_cache')
           .columns(['model', 'text_sha256', 'embedding'])
           .expression(
             sql`SELECT ${provider.model}, decode(k, 'hex'), e::vector
-                FROM unnest(${missing.map(([key]) => key)}::text[], ${missing.map(([key]) => toVector(vectors.get(key)!))}::text[]) AS n(k, e)`,
+                FROM unnest(${missing.map(([key]) => key)}::text[], ${vectors.map((v) => toVector(v))}::text[]) AS n(k, e)`,
           )
           .onConflict((oc) => oc.columns(['model', 'text_sha256']).doNothing())
           .execute();
         metrics.texts.inc({ source: 'provider' }, batch.length - fromCache);
       }
-      for (const w of batch) w.resolve(vectors.get(w.key)!);
+      for (const w of batch) w.resolve();
     } catch (err) {
       this.options.logger.warn({ err: { message: (err as Error).message }, texts: batch.length }, 'a batch of texts could not be embedded; their jobs are retried');
       for (const w of batch) w.reject(err);
     }
   }
 
-  /** The cached vectors among `keys` (sha256 hex), touching entries not used for a day. */
-  private async cached(keys: string[]): Promise<Map<string, number[]>> {
-    const { rows } = await sql<{ key: string; embedding: number[] }>`
+  /** The keys among `keys` (sha256 hex) the cache holds for the model, touching entries not used for a day. */
+  private async cachedKeys(keys: string[]): Promise<Set<string>> {
+    const { rows } = await sql<{ key: string }>`
       WITH wanted AS (SELECT decode(k, 'hex') AS sha FROM unnest(${keys}::text[]) AS k),
       touched AS (
         UPDATE embedding_cache SET last_used_at = now()
         WHERE model = ${this.model} AND text_sha256 IN (SELECT sha FROM wanted) AND last_used_at < now() - ${TOUCH_AFTER}::interval
       )
-      SELECT encode(text_sha256, 'hex') AS key, embedding FROM embedding_cache
+      SELECT encode(text_sha256, 'hex') AS key FROM embedding_cache
       WHERE model = ${this.model} AND text_sha256 IN (SELECT sha FROM wanted)`.execute(this.options.db);
-    return new Map(rows.map((r) => [r.key, r.embedding]));
+    return new Set(rows.map((r) => r.key));
   }
 }

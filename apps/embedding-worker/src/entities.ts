@@ -1,5 +1,4 @@
 import type { Database } from '@dealdome/db';
-import { toVector } from '@dealdome/db';
 import { sql } from 'kysely';
 import type { RawBuilder } from 'kysely';
 
@@ -27,13 +26,24 @@ export async function rowsToEmbed(db: Database, kind: EmbeddedKind, ids: readonl
   return rows;
 }
 
-/** Writes the vectors with the model that made them, in one statement. */
-export async function writeVectors(db: Database, kind: EmbeddedKind, model: string, rows: readonly { id: string; vector: readonly number[] }[]): Promise<number> {
+/**
+ * Copies each row's vector from embedding_cache (by the key of its text) with the
+ * model that made it, in one statement; the vectors never leave the database. Rows
+ * whose text changed since it was read keep waiting for the next job (their key no
+ * longer matches), as does a row whose cache entry is gone.
+ */
+export async function writeVectorsFromCache(
+  db: Database,
+  kind: EmbeddedKind,
+  model: string,
+  rows: readonly { id: string; key: string }[],
+): Promise<number> {
   if (rows.length === 0) return 0;
-  const { table } = sources[kind];
+  const { table, text } = sources[kind];
   const result = await sql`
-    UPDATE ${sql.table(table)} AS t SET embedding = v.e::vector, embedding_model = ${model}
-    FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => toVector(r.vector))}::text[]) AS v(id, e)
-    WHERE t.id = v.id`.execute(db);
+    UPDATE ${sql.table(table)} AS t SET embedding = c.embedding, embedding_model = c.model
+    FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.key)}::text[]) AS v(id, k)
+    JOIN embedding_cache c ON c.model = ${model} AND c.text_sha256 = decode(v.k, 'hex')
+    WHERE t.id = v.id AND encode(sha256(convert_to(${text}, 'UTF8')), 'hex') = v.k`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }

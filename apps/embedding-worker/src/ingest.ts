@@ -3,7 +3,7 @@ import type { Database } from '@dealdome/db';
 import { AppError, chunkTranscript, parseTranscript } from '@dealdome/domain';
 import { UnrecoverableError } from 'bullmq';
 import type { EmbeddingBatcher } from './batcher';
-import { rowsToEmbed, writeVectors } from './entities';
+import { rowsToEmbed, writeVectorsFromCache } from './entities';
 
 export type IngestResult = { videoId: string; chunks: number; embedded: number };
 
@@ -50,8 +50,8 @@ export async function ingestTranscript(db: Database, batcher: EmbeddingBatcher, 
 
   const ids = (await db.selectFrom('chunks').select('id').where('video_id', '=', videoId).execute()).map((r) => r.id);
   const rows = ids.length ? await rowsToEmbed(db, 'chunk', ids, batcher.model) : [];
-  const vectors = rows.length ? await batcher.embed(rows.map((r) => r.text)) : [];
-  await writeVectors(db, 'chunk', batcher.model, rows.map((r, i) => ({ id: r.id, vector: vectors[i]! })));
+  const keys = rows.length ? await batcher.ensureCached(rows.map((r) => r.text)) : [];
+  await writeVectorsFromCache(db, 'chunk', batcher.model, rows.map((r, i) => ({ id: r.id, key: keys[i]! })));
   await db.updateTable('videos').set({ status: 'ready', updated_at: new Date() }).where('id', '=', videoId).execute();
   logger.info({ videoId, chunks: ids.length, embedded: rows.length }, 'transcript ingested');
   return { videoId, chunks: ids.length, embedded: rows.length };

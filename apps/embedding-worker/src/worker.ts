@@ -6,7 +6,7 @@ import type { ManagedWorker } from '@dealdome/queues';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { EmbeddingBatcher } from './batcher';
-import { rowsToEmbed, writeVectors } from './entities';
+import { rowsToEmbed, writeVectorsFromCache } from './entities';
 import { ingestTranscript } from './ingest';
 import { embeddingMetrics } from './metrics';
 
@@ -49,8 +49,8 @@ export function createEmbeddingWorker(deps: EmbeddingWorkerDeps): ManagedWorker 
       embed: async ({ kind, ids }): Promise<EmbedJobResult> => {
         const rows = await rowsToEmbed(deps.db, kind, ids, model);
         const texts = rows.filter((r) => r.text.trim() !== '');
-        const vectors = texts.length ? await batcher.embed(texts.map((r) => r.text)) : [];
-        await writeVectors(deps.db, kind, model, texts.map((r, i) => ({ id: r.id, vector: vectors[i]! })));
+        const keys = texts.length ? await batcher.ensureCached(texts.map((r) => r.text)) : [];
+        await writeVectorsFromCache(deps.db, kind, model, texts.map((r, i) => ({ id: r.id, key: keys[i]! })));
         if (texts.length < rows.length) deps.logger.warn({ kind, blank: rows.length - texts.length }, 'rows with blank text were not embedded');
         return { embedded: texts.length, skipped: rows.length - texts.length, model };
       },

@@ -1,10 +1,13 @@
 import type { Job } from 'bullmq';
-import { OpenAIEmbeddingProvider } from '@dealdome/ai';
+import { LocalHashingEmbeddingProvider, OpenAIEmbeddingProvider } from '@dealdome/ai';
+import { toVector } from '@dealdome/db';
 import { createLogger } from '@dealdome/config';
 import { Producer } from '@dealdome/queues';
 import type { ManagedWorker } from '@dealdome/queues';
 import { FakeOpenAI, useTestDatabase, useTestRedis } from '@dealdome/testkit';
 import { Registry } from 'prom-client';
+import { textKey } from '../src/batcher';
+import { writeVectorsFromCache } from '../src/entities';
 import { createEmbeddingWorker } from '../src/worker';
 
 const logger = createLogger('embedding-worker-test', { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -132,6 +135,21 @@ describe('embedding-worker', () => {
     expect(stored.map((m) => m.embedding_model)).toEqual([MODEL, MODEL]);
     const cache = await db().selectFrom('embedding_cache').select(db().fn.countAll<string>().as('n')).where('model', '=', MODEL).executeTakeFirstOrThrow();
     expect(Number(cache.n)).toBeGreaterThanOrEqual(2);
+  });
+
+  it("when a row's text changed after it was read, then the vector of the old text is not written to it", async () => {
+    const [id] = await memories(['We ship from China']);
+    const local = new LocalHashingEmbeddingProvider();
+    const [vector] = await local.embed(['We ship from China']);
+    await db().insertInto('embedding_cache').values({ model: local.model, text_sha256: Buffer.from(textKey('We ship from China'), 'hex'), embedding: toVector(vector!) }).execute();
+    await db().updateTable('memories').set({ content: 'We now ship from Poland' }).where('id', '=', id!).execute();
+
+    expect(await writeVectorsFromCache(db(), 'memory', local.model, [{ id: id!, key: textKey('We ship from China') }])).toBe(0);
+    await db().updateTable('memories').set({ content: 'We ship from China' }).where('id', '=', id!).execute();
+    expect(await writeVectorsFromCache(db(), 'memory', local.model, [{ id: id!, key: textKey('We ship from China') }])).toBe(1);
+    const row = await db().selectFrom('memories').select(['embedding', 'embedding_model']).where('id', '=', id!).executeTakeFirstOrThrow();
+    expect(row.embedding_model).toBe(local.model);
+    expect(row.embedding![0]).toBeCloseTo(vector![0]!, 6);
   });
 
   it('when a transcript is ingested, then its chunks keep their times, get vectors and the video is ready; a second ingest calls no provider', async () => {

@@ -12,7 +12,9 @@ export function toVector(values: readonly number[]): string {
   for (const v of values) {
     if (!Number.isFinite(v)) throw new TypeError('a vector holds finite numbers only');
   }
-  return pgvector.toSql(values) as string;
+  // pgvector keeps 4-byte floats, which 9 significant digits restore exactly; the
+  // 17 of a JS double would only make the text (and PostgreSQL's parsing) longer.
+  return pgvector.toSql(values.map((v) => Number(v.toPrecision(9)))) as string;
 }
 
 export function parseVector(text: string): Vector {

@@ -1,0 +1,194 @@
+/**
+ * `pnpm bench:embed`: texts per second through the embedding-worker, run as its own
+ * process from its bundle, against the fake OpenAI API answering each request after
+ * 20 ms. Seeds a scratch database with BENCH_TEXTS memories of distinct text, queues
+ * `embed` jobs of BENCH_JOB_SIZE ids, and times until every row has its vector. A
+ * second run queues the same texts on new rows: every vector then comes from
+ * embedding_cache. Both run without the memories' HNSW index (what the worker
+ * itself sustains); a third, of BENCH_INDEXED_TEXTS texts, with the index as the
+ * platform deploys it (what the database's index maintenance allows). Prints a
+ * markdown table.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { migrate, openDatabase } from '@dealdome/db';
+import type { Database } from '@dealdome/db';
+import { withDatabase } from '@dealdome/db/testing';
+import { Producer } from '@dealdome/queues';
+import { FakeOpenAI } from '@dealdome/testkit';
+
+const TEXTS = Number(process.env.BENCH_TEXTS ?? 20_000);
+const INDEXED_TEXTS = Number(process.env.BENCH_INDEXED_TEXTS ?? 2_000);
+const JOB_SIZE = Number(process.env.BENCH_JOB_SIZE ?? 100);
+const LATENCY_MS = Number(process.env.BENCH_PROVIDER_LATENCY_MS ?? 20);
+const SETTINGS: Record<string, string> = {
+  EMBEDDING_CONCURRENCY: process.env.EMBEDDING_CONCURRENCY ?? '16',
+  EMBEDDING_BATCH_SIZE: process.env.EMBEDDING_BATCH_SIZE ?? '256',
+  EMBEDDING_BATCH_WAIT_MS: process.env.EMBEDDING_BATCH_WAIT_MS ?? '20',
+};
+
+const WORDS = ['order', 'refund', 'supplier', 'warehouse', 'Rotterdam', 'margin', 'campaign', 'budget', 'shipping', 'return', 'SKU', 'bundle', 'invoice', 'Meta', 'TikTok', 'Google'];
+
+/** A distinct, sentence-like text per index. */
+function textOf(i: number): string {
+  const words = Array.from({ length: 12 }, (_, k) => WORDS[(i * 7 + k * 13 + Math.floor(i / (k + 1))) % WORDS.length]);
+  return `Memory ${i}: ${words.join(' ')}.`;
+}
+
+async function main(): Promise<void> {
+  const server = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
+  const name = `dealdome_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  const url = withDatabase(server, name);
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const prefix = `bench_${randomBytes(3).toString('hex')}`;
+  let child: ChildProcess | undefined;
+  let fake: FakeOpenAI | undefined;
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const producer = new Producer(redis, prefix);
+  await migrate(url);
+  const handle = await openDatabase({ url });
+  try {
+    fake = await FakeOpenAI.start({ latencyMs: LATENCY_MS });
+    const port = await freePort();
+    const root = path.resolve(__dirname, '..', '..', '..');
+    child = spawn(process.execPath, ['--enable-source-maps', path.join(root, 'apps', 'embedding-worker', 'dist', 'main.js')], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATABASE_URL: url,
+        REDIS_URL: redisUrl,
+        QUEUE_PREFIX: prefix,
+        HTTP_HOST: '127.0.0.1',
+        EMBEDDING_WORKER_PORT: String(port),
+        LOG_LEVEL: 'warn',
+        NODE_ENV: 'production',
+        MIGRATE_ON_START: 'false',
+        OPENAI_API_KEY: 'sk-bench',
+        OPENAI_BASE_URL: fake.baseURL,
+        ...SETTINGS,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    await waitForReady(`http://127.0.0.1:${port}/readyz`);
+
+    // Measured first without the memories' HNSW index (the worker's own throughput),
+    // then with it: inserting 1536-dimension vectors into an HNSW graph is work the
+    // database does per row, whoever writes them.
+    await sql`DROP INDEX memories_embedding_hnsw`.execute(handle.db);
+    const runs = [];
+    for (const [run, count] of [
+      ['distinct texts, none cached (no vector index)', TEXTS],
+      ['the same texts on new rows, all cached (no vector index)', TEXTS],
+    ] as const) {
+      runs.push({ run, ...(await measure(handle.db, producer, fake, count)) });
+    }
+    await sql`DELETE FROM memories`.execute(handle.db);
+    await sql`DELETE FROM embedding_cache`.execute(handle.db);
+    await sql`CREATE INDEX memories_embedding_hnsw ON memories USING hnsw (embedding vector_cosine_ops)`.execute(handle.db);
+    runs.push({ run: 'distinct texts, none cached, with the HNSW index as deployed', ...(await measure(handle.db, producer, fake, INDEXED_TEXTS)) });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const count = (source: string) => Number(new RegExp(`^embedding_texts_total\\{[^}]*source="${source}"[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+
+    process.stdout.write(
+      `\nJobs of ${JOB_SIZE} texts; fake provider latency ${LATENCY_MS} ms; ` +
+        Object.entries(SETTINGS).map(([k, v]) => `${k}=${v}`).join(', ') +
+        `; worker metrics: ${count('provider')} texts from the provider, ${count('cache')} from the cache\n\n`,
+    );
+    process.stdout.write('| run | texts | seconds | texts/s | provider requests | inputs per request (mean / max) |\n|---|---|---|---|---|---|\n');
+    for (const r of runs) {
+      process.stdout.write(`| ${r.run} | ${r.texts} | ${r.seconds.toFixed(2)} | ${r.textsPerSecond.toFixed(0)} | ${r.requests} | ${r.meanInputs.toFixed(0)} / ${r.maxInputs} |\n`);
+    }
+  } finally {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child!.once('exit', r));
+    }
+    await producer.close();
+    redis.disconnect();
+    await fake?.close();
+    await handle.close();
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+/** Queues `count` new memories' embeddings and times until every one has its vector. */
+async function measure(db: Database, producer: Producer, fake: FakeOpenAI, count: number) {
+  const ids = await seed(db, count);
+  const requestsBefore = fake.requests.length;
+  const started = performance.now();
+  for (let i = 0; i < ids.length; i += JOB_SIZE) {
+    await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: ids.slice(i, i + JOB_SIZE) });
+  }
+  await untilEmbedded(db);
+  const seconds = (performance.now() - started) / 1000;
+  const requests = fake.requests.slice(requestsBefore).filter((r) => r.status === 200);
+  return {
+    texts: count,
+    seconds,
+    textsPerSecond: count / seconds,
+    requests: requests.length,
+    maxInputs: Math.max(0, ...requests.map((r) => r.inputs.length)),
+    meanInputs: requests.length ? requests.reduce((n, r) => n + r.inputs.length, 0) / requests.length : 0,
+  };
+}
+
+/** `count` memories with the texts of indexes 0…count-1: a second call repeats the first call's texts on new rows. */
+async function seed(db: Database, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 1000) {
+    const rows = await db
+      .insertInto('memories')
+      .values(Array.from({ length: Math.min(1000, count - i) }, (_, k) => ({ scope: 'team', kind: 'fact', content: textOf(i + k) })))
+      .returning('id')
+      .execute();
+    ids.push(...rows.map((r) => r.id));
+  }
+  return ids;
+}
+
+/** Polls (every 100 ms, a cheap count) until no memory lacks its vector. */
+async function untilEmbedded(db: Database): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM memories WHERE embedding_model IS NULL`.execute(db);
+    if (rows[0]!.n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${rows[0]!.n} texts still without a vector`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (typeof address !== 'object' || address === null) throw new Error('no free port');
+  return address.port;
+}
+
+async function waitForReady(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
