@@ -129,10 +129,10 @@ export function useTurnHarness() {
       const deadline = Date.now() + timeoutMs;
       const queue = harness.producer.queue('agent-turns');
       for (;;) {
-        const current = await queue.getJob(job.id!);
-        const state = current ? await current.getState() : 'unknown';
-        if (state === 'completed') return current!.returnvalue;
-        if (state === 'failed') throw new Error(`job ${job.id} failed: ${current!.failedReason}`);
+        // The state first: a job read before it completes would carry no return value yet.
+        const state = await queue.getJobState(job.id!);
+        if (state === 'completed') return (await queue.getJob(job.id!))!.returnvalue;
+        if (state === 'failed') throw new Error(`job ${job.id} failed: ${(await queue.getJob(job.id!))!.failedReason}`);
         if (Date.now() > deadline) throw new Error(`job ${job.id} is still ${state} after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 50));
       }

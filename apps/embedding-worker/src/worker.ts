@@ -1,6 +1,7 @@
 import type { EmbeddingProvider } from '@dealdome/ai';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
+import { settleNearDuplicate } from '@dealdome/domain';
 import { createWorker } from '@dealdome/queues';
 import type { ManagedWorker } from '@dealdome/queues';
 import type { Redis } from 'ioredis';
@@ -23,7 +24,8 @@ export interface EmbeddingWorkerDeps {
   batchWaitMs: number;
 }
 
-export type EmbedJobResult = { embedded: number; skipped: number; model: string };
+/** `merged`: memories found to be near-duplicates of older ones (settleNearDuplicate). */
+export type EmbedJobResult = { embedded: number; skipped: number; model: string; merged?: number };
 
 /**
  * The consumer of `embeddings`. An `embed` job names rows of one kind; those without
@@ -52,7 +54,17 @@ export function createEmbeddingWorker(deps: EmbeddingWorkerDeps): ManagedWorker 
         const keys = texts.length ? await batcher.ensureCached(texts.map((r) => r.text)) : [];
         await writeVectorsFromCache(deps.db, kind, model, texts.map((r, i) => ({ id: r.id, key: keys[i]! })));
         if (texts.length < rows.length) deps.logger.warn({ kind, blank: rows.length - texts.length }, 'rows with blank text were not embedded');
-        return { embedded: texts.length, skipped: rows.length - texts.length, model };
+        let merged = 0;
+        if (kind === 'memory') {
+          for (const { id } of texts) {
+            const decision = await settleNearDuplicate(deps.db, id);
+            if (decision.outcome === 'merged') {
+              merged += 1;
+              deps.logger.info({ memoryId: id, into: decision.into, similarity: decision.similarity }, 'near-duplicate memories merged into the older one');
+            }
+          }
+        }
+        return { embedded: texts.length, skipped: rows.length - texts.length, model, ...(kind === 'memory' && { merged }) };
       },
       'ingest-transcript': ({ videoId }) => ingestTranscript(deps.db, batcher, videoId, deps.logger),
     },

@@ -67,10 +67,10 @@ describe('embedding-worker', () => {
     const queue = producer.queue('embeddings');
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const current = await queue.getJob(job.id!);
-      const state = current ? await current.getState() : 'unknown';
-      if (state === 'completed') return current!.returnvalue;
-      if (state === 'failed') throw new Error(`job ${job.id} failed: ${current!.failedReason}`);
+      // The state first: a job read before it completes would carry no return value yet.
+      const state = await queue.getJobState(job.id!);
+      if (state === 'completed') return (await queue.getJob(job.id!))!.returnvalue;
+      if (state === 'failed') throw new Error(`job ${job.id} failed: ${(await queue.getJob(job.id!))!.failedReason}`);
       if (Date.now() > deadline) throw new Error(`job ${job.id} is still ${state}`);
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -91,7 +91,8 @@ describe('embedding-worker', () => {
     start();
     const ids = await memories(['We ship from Rotterdam', 'Black Friday budget is 5000 EUR', 'We ship from Rotterdam']);
 
-    expect(await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids }))).toEqual({ embedded: 3, skipped: 0, model: MODEL });
+    // The two copies of one text are one memory: the newer is merged into the older.
+    expect(await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids }))).toEqual({ embedded: 3, skipped: 0, model: MODEL, merged: 1 });
 
     const stored = await db().selectFrom('memories').select(['id', 'embedding', 'embedding_model']).where('id', 'in', ids).execute();
     expect(stored.every((m) => m.embedding_model === MODEL && Array.isArray(m.embedding) && m.embedding.length === 1536)).toBe(true);
@@ -150,6 +151,28 @@ describe('embedding-worker', () => {
     const row = await db().selectFrom('memories').select(['embedding', 'embedding_model']).where('id', '=', id!).executeTakeFirstOrThrow();
     expect(row.embedding_model).toBe(local.model);
     expect(row.embedding![0]).toBeCloseTo(vector![0]!, 6);
+  });
+
+  it('when a job embeds a memory that repeats an older one, then the newer is merged into the older (wiring of settleNearDuplicate)', async () => {
+    const worker = createEmbeddingWorker({
+      db: db(),
+      redis: redis.redis,
+      prefix: redis.prefix,
+      provider: new LocalHashingEmbeddingProvider(),
+      logger,
+      concurrency: 2,
+      batchSize: 16,
+      batchWaitMs: 5,
+    });
+    workers.push(worker);
+    const [older] = await memories(['All orders ship from the Rotterdam warehouse']);
+    const [newer] = await memories(['all orders ship from the rotterdam warehouse.']);
+
+    const result = await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [older!, newer!] }));
+
+    expect(result).toMatchObject({ embedded: 2, merged: 1 });
+    const row = await db().selectFrom('memories').select(['superseded_by']).where('id', '=', newer!).executeTakeFirstOrThrow();
+    expect(row.superseded_by).toBe(older);
   });
 
   it('when a transcript is ingested, then its chunks keep their times, get vectors and the video is ready; a second ingest calls no provider', async () => {

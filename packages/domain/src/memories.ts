@@ -1,4 +1,6 @@
 import type { Database } from '@dealdome/db';
+import { sql } from 'kysely';
+import type { RawBuilder } from 'kysely';
 import { z } from 'zod';
 import { invalid } from './errors';
 
@@ -69,16 +71,40 @@ export const presentMemory = (r: MemoryRow): Memory => ({
 /**
  * Stores a memory (without an embedding: the embedding worker adds it). With an
  * `id` already stored nothing changes and `created` is false, so a retried
- * request remembers once.
+ * request remembers once. The same text remembered again in the same scope (case,
+ * spacing and end punctuation aside) refreshes the current memory instead of adding
+ * one: `created` false, `refreshed` true, a 'refreshed' event recorded. Texts that
+ * are close but not the same are settled by the embedding worker
+ * (settleNearDuplicate).
  */
-export async function createMemory(db: Database, input: NewMemory): Promise<{ memory: Memory; created: boolean }> {
+export async function createMemory(db: Database, input: NewMemory): Promise<{ memory: Memory; created: boolean; refreshed: boolean }> {
   const parsed = newMemorySchema.safeParse(input);
   if (!parsed.success) {
     throw invalid(Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.') || 'memory', [i.message]])));
   }
   const m = parsed.data;
   const run = async (trx: Database) => {
-    const query = trx
+    if (m.id !== undefined) {
+      const retried = await trx.selectFrom('memories').select(columns).where('id', '=', m.id).executeTakeFirst();
+      if (retried) return { memory: presentMemory(retried), created: false, refreshed: false };
+    }
+    const same = await trx
+      .updateTable('memories')
+      .set({ updated_at: sql<Date>`now()` })
+      .where('superseded_at', 'is', null)
+      .where('scope', '=', m.scope)
+      .where(sql<boolean>`user_id IS NOT DISTINCT FROM ${m.userId}::uuid`)
+      .where(sql<boolean>`${sameText(sql.ref('content'))} = ${sameText(sql`${m.content}::text`)}`)
+      .returning(columns)
+      .executeTakeFirst();
+    if (same) {
+      await trx
+        .insertInto('memory_events')
+        .values({ memory_id: same.id, action: 'refreshed', similarity: '1', reason: 'the same text was remembered again' })
+        .execute();
+      return { memory: presentMemory(same), created: false, refreshed: true };
+    }
+    const row = await trx
       .insertInto('memories')
       .values({
         ...(m.id !== undefined && { id: m.id }),
@@ -88,16 +114,85 @@ export async function createMemory(db: Database, input: NewMemory): Promise<{ me
         content: m.content,
         source_message_id: m.sourceMessageId ?? null,
       })
-      .returning(columns);
-    const row = await (m.id === undefined ? query : query.onConflict((oc) => oc.column('id').doNothing())).executeTakeFirst();
-    if (!row) {
-      const existing = await trx.selectFrom('memories').select(columns).where('id', '=', m.id!).executeTakeFirstOrThrow();
-      return { memory: presentMemory(existing), created: false };
-    }
+      .returning(columns)
+      .executeTakeFirstOrThrow();
     await trx.insertInto('memory_events').values({ memory_id: row.id, action: 'created' }).execute();
-    return { memory: presentMemory(row), created: true };
+    return { memory: presentMemory(row), created: true, refreshed: false };
   };
   return db.isTransaction ? run(db) : db.transaction().execute(run);
+}
+
+/** A text as "the same memory" compares it: lower case, spacing collapsed, end punctuation dropped. */
+function sameText(text: RawBuilder<unknown>) {
+  return sql<string>`regexp_replace(lower(regexp_replace(trim(${text}), '[[:space:]]+', ' ', 'g')), '[.!?…]+$', '')`;
+}
+
+/**
+ * Cosine similarity at or above which two memories of one scope are the same memory
+ * said twice ("Our supplier ships on Tuesdays" / "our supplier ships on tuesdays!").
+ * Conservative on purpose: both the local hashing provider and OpenAI's
+ * text-embedding-3 models put related-but-different statements ("we ship from
+ * China" / "we now ship from Poland") well below it, and merging those would lose
+ * a fact; telling a contradiction from an update is the agents' job.
+ */
+export const NEAR_DUPLICATE_SIMILARITY = 0.93;
+
+export type NearDuplicateDecision =
+  | { outcome: 'kept'; similarity: number | null }
+  | { outcome: 'merged'; into: string; similarity: number };
+
+/**
+ * Run once a memory has its embedding: compares it with the nearest other current
+ * memory of the same scope (and person) embedded by the same model. At or above
+ * NEAR_DUPLICATE_SIMILARITY the two are one memory: the older is refreshed and the
+ * newer superseded by it — kept as history, no longer recalled — and both decisions
+ * are recorded with the similarity. Whichever of the two is settled first decides,
+ * under row locks, so two jobs embedding both at once merge them once. Exact nearest
+ * neighbour (iterative index scan in strict order: the scope filter cannot leave it
+ * out).
+ */
+export async function settleNearDuplicate(db: Database, memoryId: string): Promise<NearDuplicateDecision> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL hnsw.iterative_scan = strict_order`.execute(trx);
+    const { rows } = await sql<{ id: string; similarity: number }>`
+      SELECT other.id, 1 - (other.embedding <=> m.embedding) AS similarity
+      FROM memories m
+      CROSS JOIN LATERAL (
+        SELECT o.id, o.embedding FROM memories o
+        WHERE o.superseded_at IS NULL AND o.id <> m.id AND o.scope = m.scope
+          AND o.user_id IS NOT DISTINCT FROM m.user_id AND o.embedding_model = m.embedding_model
+        ORDER BY o.embedding <=> m.embedding
+        LIMIT 1
+      ) other
+      WHERE m.id = ${memoryId} AND m.superseded_at IS NULL AND m.embedding IS NOT NULL`.execute(trx);
+    const nearest = rows[0];
+    if (!nearest || nearest.similarity < NEAR_DUPLICATE_SIMILARITY) return { outcome: 'kept', similarity: nearest?.similarity ?? null };
+
+    // Both rows locked in one order (no deadlock with the other memory's job), then checked again.
+    const pair = await trx
+      .selectFrom('memories')
+      .select(['id', 'created_at', 'superseded_at'])
+      .where('id', 'in', [memoryId, nearest.id])
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+    if (pair.length !== 2 || pair.some((r) => r.superseded_at !== null)) return { outcome: 'kept', similarity: nearest.similarity };
+    const [older, newer] = [...pair].sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.id.localeCompare(b.id)) as [
+      (typeof pair)[number],
+      (typeof pair)[number],
+    ];
+    const similarity = Math.min(1, nearest.similarity).toFixed(5);
+    await trx.updateTable('memories').set({ updated_at: sql<Date>`now()` }).where('id', '=', older.id).execute();
+    await trx.updateTable('memories').set({ superseded_at: sql<Date>`now()`, superseded_by: older.id }).where('id', '=', newer.id).execute();
+    await trx
+      .insertInto('memory_events')
+      .values([
+        { memory_id: older.id, action: 'refreshed', related_memory_id: newer.id, similarity, reason: 'said again in other words' },
+        { memory_id: newer.id, action: 'superseded', related_memory_id: older.id, similarity, reason: 'a near-duplicate of an existing memory' },
+      ])
+      .execute();
+    return { outcome: 'merged', into: older.id, similarity: nearest.similarity };
+  });
 }
 
 /** Current memories a person sees: the team's and their own, newest first. */

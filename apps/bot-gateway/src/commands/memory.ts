@@ -25,7 +25,11 @@ export const memoryCommands: Command[] = [
         return;
       }
       await ctx.transaction(async (trx) => {
-        const { memory } = await createMemory(trx, { id: ctx.rowId('memory'), scope: 'team', userId: null, kind: 'fact', content: text });
+        const { memory, refreshed } = await createMemory(trx, { id: ctx.rowId('memory'), scope: 'team', userId: null, kind: 'fact', content: text });
+        if (refreshed) {
+          await ctx.reply(`I already remember that for the team: “${esc(clip(memory.content, 300))}” — kept once, marked as fresh.`, { db: trx });
+          return;
+        }
         await ctx.reply(`Remembered for the team: “${esc(clip(memory.content, 300))}”`, { db: trx });
         ctx.queueMemoryEmbedding(memory.id);
       });

@@ -227,15 +227,15 @@ export const remember: AgentTool = defineTool({
     if (input.scope === 'personal' && !ctx.person) {
       throw new AppError(400, 'no_person', 'This conversation has no linked person, so only team memories can be stored.');
     }
-    const { memory } = await createMemory(ctx.db, {
+    const { memory, refreshed } = await createMemory(ctx.db, {
       scope: input.scope === 'personal' ? 'user' : 'team',
       userId: input.scope === 'personal' ? ctx.person!.id : null,
       kind: input.kind,
       content: input.content,
       sourceMessageId: ctx.sourceMessageId,
     });
-    ctx.effects.memories.push(memory.id);
-    return { remembered: memory.content, scope: input.scope, kind: memory.kind };
+    if (!refreshed) ctx.effects.memories.push(memory.id);
+    return { remembered: memory.content, scope: input.scope, kind: memory.kind, ...(refreshed && { alreadyRemembered: true }) };
   },
 });
 

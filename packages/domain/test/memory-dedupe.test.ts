@@ -1,0 +1,79 @@
+import { useTestDatabase } from '@dealdome/db/testing';
+import { toVector } from '@dealdome/db';
+import { createMemory, listMemories, NEAR_DUPLICATE_SIMILARITY, settleNearDuplicate } from '../src/memories';
+import { createUser } from '../src/users';
+
+/** A unit vector leaning towards axis `a`, with `lean` of it on axis `b` (cosine with the pure axis a is known). */
+function unit(a: number, b: number, lean: number): number[] {
+  const v = new Array<number>(1536).fill(0);
+  v[a] = Math.sqrt(1 - lean * lean);
+  v[b] = lean;
+  return v;
+}
+
+describe('memories remembered twice', () => {
+  const database = useTestDatabase();
+  const db = () => database.handle.db;
+
+  const embed = (id: string, vector: number[], model = 'test-model') =>
+    db().updateTable('memories').set({ embedding: toVector(vector), embedding_model: model }).where('id', '=', id).execute();
+
+  it('when the same text is remembered again in the same scope, then the memory is refreshed, not added, and the decision recorded', async () => {
+    const first = await createMemory(db(), { scope: 'team', userId: null, content: 'Our supplier ships on Tuesdays.' });
+    const again = await createMemory(db(), { scope: 'team', userId: null, content: '  our supplier   ships on tuesdays!' });
+    expect(first).toMatchObject({ created: true, refreshed: false });
+    expect(again).toMatchObject({ created: false, refreshed: true, memory: { id: first.memory.id } });
+    const rows = await db().selectFrom('memories').select('id').where('content', 'ilike', '%supplier ships on tuesdays%').execute();
+    expect(rows).toHaveLength(1);
+    const events = await db().selectFrom('memory_events').select(['action', 'similarity']).where('memory_id', '=', first.memory.id).orderBy('created_at').execute();
+    expect(events.map((e) => e.action)).toEqual(['created', 'refreshed']);
+  });
+
+  it("when a person remembers what the team already has, then both are kept: scopes do not merge", async () => {
+    const { user } = await createUser(db(), { email: 'ana@dealdome.test', role: 'member' });
+    await createMemory(db(), { scope: 'team', userId: null, content: 'Budget is 5000 EUR' });
+    const personal = await createMemory(db(), { scope: 'user', userId: user.id, content: 'Budget is 5000 EUR' });
+    expect(personal.created).toBe(true);
+  });
+
+  it('when a new memory is a near-duplicate of an older one, then the older is refreshed and the newer superseded, with history kept', async () => {
+    const older = (await createMemory(db(), { scope: 'team', userId: null, content: 'We ship from the Rotterdam warehouse' })).memory;
+    const newer = (await createMemory(db(), { scope: 'team', userId: null, content: 'Shipping goes out of our Rotterdam warehouse' })).memory;
+    const other = (await createMemory(db(), { scope: 'team', userId: null, content: 'We now ship from Poland' })).memory;
+    await embed(older.id, unit(10, 11, 0));
+    await embed(newer.id, unit(10, 11, 0.2)); // cosine 0.98 with older
+    await embed(other.id, unit(10, 12, 0.6)); // cosine 0.8: related, not the same
+
+    const decision = await settleNearDuplicate(db(), newer.id);
+    expect(decision).toMatchObject({ outcome: 'merged', into: older.id });
+    expect(decision.outcome === 'merged' && decision.similarity).toBeGreaterThanOrEqual(NEAR_DUPLICATE_SIMILARITY);
+    expect(await settleNearDuplicate(db(), other.id)).toMatchObject({ outcome: 'kept' });
+
+    const current = await db().selectFrom('memories').select(['id', 'superseded_by']).where('id', 'in', [older.id, newer.id, other.id]).execute();
+    expect(Object.fromEntries(current.map((m) => [m.id, m.superseded_by]))).toEqual({ [older.id]: null, [newer.id]: older.id, [other.id]: null });
+    const events = await db().selectFrom('memory_events').select(['memory_id', 'action', 'related_memory_id']).where('action', 'in', ['refreshed', 'superseded']).execute();
+    expect(events).toEqual(
+      expect.arrayContaining([
+        { memory_id: older.id, action: 'refreshed', related_memory_id: newer.id },
+        { memory_id: newer.id, action: 'superseded', related_memory_id: older.id },
+      ]),
+    );
+    const { user } = await createUser(db(), { email: 'bo@dealdome.test', role: 'member' });
+    const listed = await listMemories(db(), { userId: user.id, limit: 50 });
+    expect(listed.some((m) => m.id === newer.id)).toBe(false);
+  });
+
+  it('when the older copy is settled first, or vectors come from another model, then the outcome is the same or nothing is merged', async () => {
+    const older = (await createMemory(db(), { scope: 'team', userId: null, content: 'Meta ads pause on Sundays' })).memory;
+    const newer = (await createMemory(db(), { scope: 'team', userId: null, content: 'On Sundays the Meta ads are paused' })).memory;
+    const foreign = (await createMemory(db(), { scope: 'team', userId: null, content: 'Sunday: Meta ads off' })).memory;
+    await embed(older.id, unit(20, 21, 0));
+    await embed(newer.id, unit(20, 21, 0.1));
+    await embed(foreign.id, unit(20, 21, 0.05), 'another-model');
+
+    expect(await settleNearDuplicate(db(), older.id)).toMatchObject({ outcome: 'merged', into: older.id });
+    expect(await settleNearDuplicate(db(), foreign.id)).toMatchObject({ outcome: 'kept', similarity: null });
+    const row = await db().selectFrom('memories').select(['superseded_by']).where('id', '=', newer.id).executeTakeFirstOrThrow();
+    expect(row.superseded_by).toBe(older.id);
+  });
+});
