@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, envInt, envPort } from '@dealdome/config';
+import { baseEnvSchema, embeddingEnv, envInt, envPort } from '@dealdome/config';
 
 const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
 
@@ -22,6 +22,10 @@ export const envSchema = baseEnvSchema.extend({
   AGENT_MAX_TOOL_ROUNDS: envInt(8, 0),
   /** Estimated tokens of conversation history sent with a turn; older turns are dropped first. */
   AGENT_HISTORY_TOKEN_BUDGET: envInt(50_000, 1000),
+  /** Memories offered to each turn, the most relevant to its messages (0: none). */
+  AGENT_MEMORIES_PER_TURN: envInt(5, 0),
+  /** Embeds a turn's messages to find the memories relevant to them; the same model as the embedding-worker. */
+  ...embeddingEnv,
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,4 +1,4 @@
-import { createAnthropicClient } from '@dealdome/ai';
+import { createAnthropicClient, selectEmbeddingProvider } from '@dealdome/ai';
 import type { Logger, StartedService } from '@dealdome/config';
 import { startPlatformService } from '@dealdome/queues';
 import type { Env } from './env';
@@ -13,6 +13,8 @@ export function startAgentRuntime(env: Env, logger: Logger): Promise<StartedServ
       })
     : null;
   if (!client) logger.warn('ANTHROPIC_API_KEY is not set: the agents are offline and every turn is answered with a note saying so');
+
+  const embeddings = selectEmbeddingProvider({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_EMBEDDING_MODEL }, logger);
 
   return startPlatformService({
     service: 'agent-runtime',
@@ -37,6 +39,8 @@ export function startAgentRuntime(env: Env, logger: Logger): Promise<StartedServ
               deadlineMs: env.AGENT_TURN_DEADLINE_MS,
               maxToolRounds: env.AGENT_MAX_TOOL_ROUNDS,
               historyTokenBudget: env.AGENT_HISTORY_TOKEN_BUDGET,
+              embeddings,
+              memoriesPerTurn: env.AGENT_MEMORIES_PER_TURN,
             },
           }),
         },

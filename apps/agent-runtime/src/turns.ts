@@ -10,13 +10,14 @@ import {
   toTelegramHtml,
   turnSystemContext,
 } from '@dealdome/ai';
-import type { AgentToolContext, RetryPolicy, TurnEvent, TurnResult } from '@dealdome/ai';
+import type { AgentToolContext, EmbeddingProvider, RetryPolicy, TurnEvent, TurnResult } from '@dealdome/ai';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
 import {
   AppError,
   aiBudgetFor,
   loadTurnContext,
+  recallRelevantMemories,
   pendingActionKeyboard,
   recordTurn,
   TurnAlreadyAnsweredError,
@@ -55,6 +56,10 @@ export interface TurnSettings {
   typingDelayMs?: number;
   /** Overrides runTurn's retry policy (tests make it quick). */
   retry?: Partial<RetryPolicy>;
+  /** Embeds a turn's messages to find relevant memories; without one no memories are offered. */
+  embeddings?: EmbeddingProvider;
+  /** Memories offered per turn (default 5). */
+  memoriesPerTurn?: number;
 }
 
 export interface TurnWorkerDeps {
@@ -170,9 +175,10 @@ export class TurnRunner {
       if (budget.exhausted) return this.store(context, { kind: 'budget', text: budgetReply(budget) }, log);
     }
 
+    const memories = await this.relevantMemories(context, log);
     const typing = this.showTyping(context.conversation.chatId, log);
     try {
-      const turn = await this.runAgents(context, settings.client, environment, lock, signal, log);
+      const turn = await this.runAgents(context, settings.client, environment, memories, lock, signal, log);
       return await this.store(context, turn, log);
     } finally {
       typing.stop();
@@ -184,6 +190,7 @@ export class TurnRunner {
     context: TurnContext,
     client: Anthropic,
     { timeZone, stores }: TurnEnvironment,
+    memories: Awaited<ReturnType<typeof recallRelevantMemories>>,
     lock: ChatLock,
     signal: AbortSignal | undefined,
     log: Logger,
@@ -219,7 +226,7 @@ export class TurnRunner {
         model: settings.model ?? agent.model,
         system: buildSystemBlocks(
           agent.prompt,
-          turnSystemContext({ now, timeZone, person: context.asker, stores, ...(handedOverBy ? { handedOverBy } : {}) }),
+          turnSystemContext({ now, timeZone, person: context.asker, stores, memories, ...(handedOverBy ? { handedOverBy } : {}) }),
         ),
         tools: agent.tools,
         toolContext,
@@ -317,6 +324,27 @@ export class TurnRunner {
   /** The job id is the reply's id: queueing it again while the first job is kept adds nothing. */
   private async deliver(chatId: string, replyId: string): Promise<void> {
     await this.deps.producer.enqueue('telegram-outbound', 'deliver-message', { chatId, messageId: replyId }, { jobId: jobIds.deliverMessage(replyId) });
+  }
+
+  /**
+   * The memories most relevant to the messages being answered, for the person asking
+   * (the team's and their own). A failure to embed or search is logged and the turn
+   * goes on without them: memories help an answer, they never block one.
+   */
+  private async relevantMemories(context: TurnContext, log: Logger): Promise<Awaited<ReturnType<typeof recallRelevantMemories>>> {
+    const { embeddings, memoriesPerTurn = 5 } = this.deps.settings;
+    const text = context.unanswered
+      .flatMap((m) => m.content.flatMap((b) => (typeof b === 'object' && b !== null && 'text' in b && typeof b.text === 'string' ? [b.text] : [])))
+      .join('\n')
+      .trim();
+    if (!embeddings || memoriesPerTurn === 0 || text === '') return [];
+    try {
+      const [vector] = await embeddings.embed([text]);
+      return await recallRelevantMemories(this.deps.db, { userId: context.asker?.id ?? null, queryVector: vector!, model: embeddings.model, k: memoriesPerTurn });
+    } catch (err) {
+      log.warn({ err: describe(err) }, 'could not look up memories for the turn; answering without them');
+      return [];
+    }
   }
 
   private showTyping(chatId: string, log: Logger): { stop(): void } {

@@ -1,4 +1,5 @@
-import { addDays, agents, todayIn } from '@dealdome/ai';
+import { addDays, agents, LocalHashingEmbeddingProvider, todayIn } from '@dealdome/ai';
+import { toVector } from '@dealdome/db';
 import type { RecordedAnthropicRequest } from '@dealdome/testkit';
 import {
   createAdSpend,
@@ -168,6 +169,41 @@ describe('run-turn worker', () => {
     const outbound = await h.producer.queue('telegram-outbound').getJobs(['waiting', 'delayed', 'completed']);
     expect(outbound.filter((j) => j.name === 'chat-action' && j.data.chatId === conversation.chatId)).toEqual([]);
     expect(outbound.filter((j) => j.name === 'deliver-message' && j.data.chatId === conversation.chatId)).toHaveLength(1);
+  });
+
+  it("when memories are relevant to the message, then the team's and the asker's own reach the prompt, another person's never", async () => {
+    const embeddings = new LocalHashingEmbeddingProvider();
+    const ana = await h.user('member', 'Ana');
+    const bo = await h.user('member', 'Bo');
+    const stored = [
+      { scope: 'team', user_id: null, content: 'The Rotterdam warehouse ships all orders on Tuesdays' },
+      { scope: 'user', user_id: ana.id, content: 'Ana wants orders from the warehouse to ship with DHL' },
+      { scope: 'user', user_id: bo.id, content: 'Bo wants orders from the warehouse to ship with UPS' },
+      { scope: 'team', user_id: null, content: 'Black Friday budget is 5000 EUR for Meta' },
+    ] as const;
+    for (const m of stored) {
+      const [vector] = await embeddings.embed([m.content]);
+      await h.db
+        .insertInto('memories')
+        .values({ scope: m.scope, user_id: m.user_id, kind: 'fact', content: m.content, embedding: toVector(vector!), embedding_model: embeddings.model })
+        .execute();
+    }
+    const conversation = await h.conversation(ana.id);
+    const question = await h.say(conversation, 'When do orders ship from the warehouse?');
+    h.fake.respondWith(() => ({ content: 'On Tuesdays.' }));
+    h.startWorker({ embeddings, memoriesPerTurn: 3 });
+
+    await h.finished(await h.enqueueTurn(conversation, question));
+
+    const system = JSON.stringify(h.fake.requests[0]!.system);
+    expect(system).toContain('The Rotterdam warehouse ships all orders on Tuesdays');
+    expect(system).toContain('Ana wants orders from the warehouse to ship with DHL');
+    // As relevant as Ana's, but Bo's own.
+    expect(system).not.toContain('Bo wants');
+    // The memories sit after the cache breakpoint: the cached prefix stays the same from turn to turn.
+    const blocks = h.fake.requests[0]!.system as { text: string; cache_control?: unknown }[];
+    const cachedUpTo = blocks.findIndex((b) => b.cache_control !== undefined);
+    expect(blocks.findIndex((b) => b.text.includes('Rotterdam warehouse'))).toBeGreaterThan(cachedUpTo);
   });
 
   it('when a job is retried after its answer was stored, then no second reply is written and the delivery is queued again under the same id', async () => {

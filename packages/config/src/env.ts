@@ -85,3 +85,18 @@ export const baseEnvSchema = z.object({
 });
 
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
+
+const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
+
+/**
+ * The embedding provider's variables, for every service that embeds (the worker,
+ * and the services that embed a query to search with). They must agree across
+ * services: search compares only vectors of one model.
+ */
+export const embeddingEnv = {
+  /** Without a key the local hashing provider embeds (lexical, not semantic; see the README). */
+  OPENAI_API_KEY: z.preprocess(unsetWhenEmpty, z.string().min(1).optional()),
+  /** Any OpenAI-compatible embeddings endpoint, with its /v1 (the fake in tests). */
+  OPENAI_BASE_URL: z.preprocess(unsetWhenEmpty, z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' }).optional()),
+  OPENAI_EMBEDDING_MODEL: z.preprocess(unsetWhenEmpty, z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/).default('text-embedding-3-small')),
+};

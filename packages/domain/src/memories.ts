@@ -1,4 +1,5 @@
 import type { Database } from '@dealdome/db';
+import { toVector } from '@dealdome/db';
 import { sql } from 'kysely';
 import type { RawBuilder } from 'kysely';
 import { z } from 'zod';
@@ -193,6 +194,57 @@ export async function settleNearDuplicate(db: Database, memoryId: string): Promi
       .execute();
     return { outcome: 'merged', into: older.id, similarity: nearest.similarity };
   });
+}
+
+/** Memories below this cosine similarity to the message are not offered to a turn, however few are left. */
+export const MEMORY_RELEVANCE_FLOOR = 0.25;
+/** What recency adds to a memory's similarity at most (a memory touched today), halving every 30 days. */
+export const MEMORY_RECENCY_BOOST = 0.05;
+const RECENCY_HALF_LIFE_DAYS = 30;
+
+/**
+ * The memories most relevant to a message for one person: the team's and their own
+ * (never another person's), current, embedded by `model`. Nearest by cosine
+ * similarity through the HNSW index with pgvector's iterative scan on, so the scope
+ * filter does not starve the result; if the approximate search still comes back
+ * short, the memories in scope are ranked exactly, so `k` come back whenever `k`
+ * exist. Then ranked by similarity plus a small recency boost, those under
+ * MEMORY_RELEVANCE_FLOOR dropped.
+ */
+export async function recallRelevantMemories(
+  db: Database,
+  options: { userId: string | null; queryVector: readonly number[]; model: string; k: number },
+): Promise<(Memory & { similarity: number; score: number })[]> {
+  const candidates = Math.max(options.k * 4, 20);
+  const run = async (trx: Database) => {
+    await sql`SET LOCAL hnsw.iterative_scan = relaxed_order`.execute(trx);
+    await sql`SELECT set_config('hnsw.ef_search', ${String(Math.max(40, candidates))}, true)`.execute(trx);
+    const vector = toVector(options.queryVector);
+    // exact: `+ 0` keeps the planner off the HNSW index, so every memory in scope is ranked.
+    const nearest = (exact: boolean) => sql<MemoryRow & { similarity: number }>`
+      SELECT id, scope, user_id, kind, content, source_message_id, created_at, updated_at,
+             1 - (embedding <=> ${vector}::vector) AS similarity
+      FROM memories
+      WHERE superseded_at IS NULL AND embedding_model = ${options.model}
+        AND (scope = 'team' OR (scope = 'user' AND user_id = ${options.userId}::uuid))
+      ORDER BY ${exact ? sql`(embedding <=> ${vector}::vector) + 0` : sql`embedding <=> ${vector}::vector`}
+      LIMIT ${candidates}`.execute(trx);
+    let { rows } = await nearest(false);
+    // The graph search is approximate: when it comes back short, the memories in scope
+    // are few enough to rank them all, and k of them are returned whenever k exist.
+    if (rows.length < candidates) ({ rows } = await nearest(true));
+    const now = Date.now();
+    return rows
+      .filter((r) => r.similarity >= MEMORY_RELEVANCE_FLOOR)
+      .map((r) => {
+        const ageDays = Math.max(0, (now - r.updated_at.getTime()) / 86_400_000);
+        return { ...presentMemory(r), similarity: r.similarity, score: r.similarity + MEMORY_RECENCY_BOOST * 0.5 ** (ageDays / RECENCY_HALF_LIFE_DAYS) };
+      })
+      .sort((a, b) => b.score - a.score)
+      .slice(0, options.k);
+  };
+  // The settings are SET LOCAL: inside a caller's transaction they last until it ends.
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
 /** Current memories a person sees: the team's and their own, newest first. */

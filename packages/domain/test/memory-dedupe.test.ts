@@ -1,6 +1,7 @@
 import { useTestDatabase } from '@dealdome/db/testing';
 import { toVector } from '@dealdome/db';
-import { createMemory, listMemories, NEAR_DUPLICATE_SIMILARITY, settleNearDuplicate } from '../src/memories';
+import { sql } from 'kysely';
+import { createMemory, listMemories, NEAR_DUPLICATE_SIMILARITY, recallRelevantMemories, settleNearDuplicate } from '../src/memories';
 import { createUser } from '../src/users';
 
 /** A unit vector leaning towards axis `a`, with `lean` of it on axis `b` (cosine with the pure axis a is known). */
@@ -75,5 +76,34 @@ describe('memories remembered twice', () => {
     expect(await settleNearDuplicate(db(), foreign.id)).toMatchObject({ outcome: 'kept', similarity: null });
     const row = await db().selectFrom('memories').select(['superseded_by']).where('id', '=', newer.id).executeTakeFirstOrThrow();
     expect(row.superseded_by).toBe(older.id);
+  });
+
+  it("when another person's memories crowd the nearest neighbours, then the asker still gets k of their own and the team's (iterative scan, exact ranking when short)", async () => {
+    const { user: ana } = await createUser(db(), { email: 'ana2@dealdome.test', role: 'member' });
+    const { user: bo } = await createUser(db(), { email: 'bo2@dealdome.test', role: 'member' });
+    // 300 of Bo's memories nearer the query (cosine 0.88–0.98), each its own direction; Ana's 3 further away (0.8).
+    const rows = [
+      ...Array.from({ length: 300 }, (_, i) => ({ scope: 'user', user_id: bo.id, content: `bo ${i}`, vector: unit(30, 31 + (i % 200), 0.2 + (i % 10) * 0.03) })),
+      ...Array.from({ length: 3 }, (_, i) => ({ scope: 'user', user_id: ana.id, content: `ana ${i}`, vector: unit(30, 100 + i, 0.6) })),
+    ];
+    await db()
+      .insertInto('memories')
+      .values(rows.map((r) => ({ scope: r.scope, user_id: r.user_id, kind: 'fact', content: r.content, embedding: toVector(r.vector), embedding_model: 'test-model' })))
+      .execute();
+
+    // The planner would scan a table this small; the index path is what a real table takes, so force it.
+    const recalled = await db()
+      .transaction()
+      .execute(async (trx) => {
+        await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+        await sql`SET LOCAL enable_sort = off`.execute(trx);
+        return recallRelevantMemories(trx, { userId: ana.id, queryVector: unit(30, 31, 0), model: 'test-model', k: 3 });
+      });
+    expect(recalled.map((m) => m.content).sort()).toEqual(['ana 0', 'ana 1', 'ana 2']);
+    expect(recalled.every((m) => m.similarity > 0.7)).toBe(true);
+    // Bo gets his own, never Ana's.
+    const forBo = await recallRelevantMemories(db(), { userId: bo.id, queryVector: unit(30, 31, 0), model: 'test-model', k: 5 });
+    expect(forBo.every((m) => m.content.startsWith('bo '))).toBe(true);
+    expect(forBo).toHaveLength(5);
   });
 });

@@ -136,6 +136,8 @@ export interface TurnSystemContext {
   stores: readonly Pick<StoreRef, 'name' | 'currency'>[];
   /** Set when a colleague handed this turn over. */
   handedOverBy?: { agent: AgentName; reason: string };
+  /** Memories relevant to the messages (team's and this person's own only), most relevant first. */
+  memories?: readonly { content: string; scope: 'team' | 'user'; updatedAt: Date }[];
 }
 
 /** The volatile block: what changes from turn to turn, kept after the cache breakpoint. */
@@ -159,6 +161,12 @@ export function turnSystemContext(context: TurnSystemContext): string {
   ];
   if (context.handedOverBy) {
     lines.push(`${agents[context.handedOverBy.agent].title} handed this message to you: ${context.handedOverBy.reason}`);
+  }
+  if (context.memories?.length) {
+    lines.push(
+      'Remembered, possibly relevant (team: shared by everyone; personal: this person only):',
+      ...context.memories.map((m) => `- [${m.scope === 'team' ? 'team' : 'personal'}, ${m.updatedAt.toISOString().slice(0, 10)}] ${m.content}`),
+    );
   }
   return lines.join('\n');
 }
