@@ -4,6 +4,7 @@ import express from 'express';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import { selectEmbeddingProvider } from '@dealdome/ai';
 import type { Platform } from '@dealdome/queues';
 import type { AuthConfig } from '@dealdome/domain';
 import { Api } from './http/api';
@@ -17,6 +18,7 @@ import { adSpendRoutes } from './routes/ad-spend';
 import { dailyFinancialsRoutes } from './routes/daily-financials';
 import { fixedCostRoutes } from './routes/fixed-costs';
 import { fxRateRoutes } from './routes/fx-rates';
+import { knowledgeRoutes } from './routes/knowledge';
 import { openApiRoutes } from './routes/openapi';
 import { productRoutes } from './routes/products';
 import { reportRoutes } from './routes/reports';
@@ -72,7 +74,7 @@ const API_INFO = {
   title: 'DealDome finance API',
   version,
   description:
-    'Stores, products, costs, ad spend, daily figures, exchange rates and the P&L of the DealDome shops.\n\n' +
+    "Stores, products, costs, ad spend, daily figures, exchange rates and the P&L of the DealDome shops, and search over the transcripts of the team's videos.\n\n" +
     'Send `Authorization: Bearer …` with an access token from `POST /v1/auth/login` or an API token. ' +
     'Amounts are decimal strings (`"1234.50"`) with their currency. Lists take `limit` and `cursor` and answer `{data, nextCursor}`; ' +
     'lists and reports answer `?format=csv` with a CSV file. Every error is `application/problem+json`.',
@@ -83,6 +85,8 @@ export function createApp(platform: Platform, env: Env): express.Express {
   const db = database.db;
   const config = authConfig(env);
   const api = new Api(guards(db, config), API_INFO);
+  // Built once: it says in the log which provider embeds, and it must match the embedding-worker's.
+  const embeddings = selectEmbeddingProvider({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_EMBEDDING_MODEL }, logger);
   authRoutes(api, db, config, {
     perEmail: env.LOGIN_RATE_LIMIT_MAX,
     perAddress: env.LOGIN_RATE_LIMIT_IP_MAX,
@@ -99,6 +103,7 @@ export function createApp(platform: Platform, env: Env): express.Express {
   fxRateRoutes(api, db);
   settingsRoutes(api, db, env.SETTINGS_ENCRYPTION_KEY);
   reportRoutes(api, db);
+  knowledgeRoutes(api, db, embeddings);
   openApiRoutes(api);
 
   const app = express();

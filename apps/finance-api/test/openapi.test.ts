@@ -122,7 +122,7 @@ describe('finance-api OpenAPI document, docs page and CSV answers', () => {
 
     it('when a route is served that was not declared, then the app refuses to start', () => {
       const pass: RequestHandler = (_req, _res, next) => next();
-      const declared = new Api({ read: pass, write: pass, admin: pass }, { title: 'test', version: '0', description: '' });
+      const declared = new Api({ read: pass, write: pass, knowledge: pass, admin: pass }, { title: 'test', version: '0', description: '' });
       declared.route({
         operationId: 'getThing',
         method: 'get',
@@ -250,6 +250,18 @@ describe('finance-api OpenAPI document, docs page and CSV answers', () => {
       await call('GET', `/v1/reports/snapshots?storeId=${store.id}`, { token });
       await call('GET', `/v1/reports/snapshots/${snapshot.id}`, { token });
       await call('GET', '/v1/reports/snapshots/00000000-0000-4000-8000-000000000000', { token });
+      // Knowledge search (a passage not embedded yet: the text side finds it)
+      const video = await api.db
+        .insertInto('videos')
+        .values({ title: 'Refunds', url: 'https://youtu.be/refunds', transcript_format: 'srt', transcript: '(chunks)', status: 'ready' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await api.db.insertInto('chunks').values({ video_id: video.id, chunk_index: 0, content: 'Refund damaged items within two days.', token_count: 9, start_seconds: '61.5', end_seconds: '70' }).execute();
+      const search = await call('GET', '/v1/knowledge/search?q=refund&limit=5', { token: viewer.accessToken });
+      expect(search.body.hits[0]).toMatchObject({ link: 'https://youtu.be/refunds?t=61', start: '1:01', vectorRank: null, textRank: 1 });
+      await call('GET', '/v1/knowledge/search?q=', { token });
+      await call('GET', '/v1/knowledge/search?q=refund');
+
       await call('GET', '/v1/openapi.json');
 
       const answered = new Set([...checked].map((entry) => entry.split(' ')[0]));

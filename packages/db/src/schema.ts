@@ -311,12 +311,16 @@ export interface SchemaMigrations {
 export interface SearchMetrics {
   agent: string | null;
   created_at: Generated<Timestamp>;
+  database_ms: Numeric | null;
+  embedding_model: string | null;
+  embedding_ms: Numeric | null;
   id: Generated<Int8>;
   latency_ms: Numeric;
   mode: string;
   query: string;
   result_count: number;
   top_score: Numeric | null;
+  top_similarity: Numeric | null;
   user_id: string | null;
 }
 

@@ -29,3 +29,4 @@ export * from './telegram-link';
 export * from './memories';
 export * from './turns';
 export * from './knowledge/transcripts';
+export * from './knowledge/search';

@@ -29,6 +29,7 @@ export const tags = {
   'Exchange rates': 'Rates into the reporting currency, per day',
   Settings: 'Platform configuration (admin)',
   Reports: 'Profit and loss',
+  Knowledge: "Search the transcripts of the team's videos",
   Documentation: 'This API description',
 } as const;
 export type Tag = keyof typeof tags;

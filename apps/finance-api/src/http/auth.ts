@@ -30,14 +30,28 @@ export function actorId(res: Response): string | null {
   return principal.kind === 'user' ? principal.user.id : null;
 }
 
-/** The three gates every route picks from. */
+/** The gates every route picks from. */
 export interface Guards {
   read: RequestHandler;
   write: RequestHandler;
+  knowledge: RequestHandler;
   admin: RequestHandler;
 }
 
+/** The scope each gate asks for (the OpenAPI document names it too). */
+export const guardScopes: Record<keyof Guards, Scope> = {
+  read: 'finance:read',
+  write: 'finance:write',
+  knowledge: 'knowledge:read',
+  admin: 'admin',
+};
+
 export function guards(db: Database, config: AuthConfig): Guards {
   const requireScope = authorizer(db, config);
-  return { read: requireScope('finance:read'), write: requireScope('finance:write'), admin: requireScope('admin') };
+  return {
+    read: requireScope(guardScopes.read),
+    write: requireScope(guardScopes.write),
+    knowledge: requireScope(guardScopes.knowledge),
+    admin: requireScope(guardScopes.admin),
+  };
 }

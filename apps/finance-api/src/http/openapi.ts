@@ -1,5 +1,6 @@
 import { problemOutput } from '@dealdome/domain';
 import type { Operation } from './api';
+import { guardScopes } from './auth';
 import { jsonSchemaOf, objectFields } from './json-schema';
 import type { JsonSchema, SchemaComponents } from './json-schema';
 
@@ -100,7 +101,7 @@ function operationObject(op: Operation, components: SchemaComponents): Operation
     ...(op.description !== undefined && { description: op.description }),
     tags: [op.tag],
     // OpenAPI 3.1 lets a bearer requirement name the role it needs: here, the scope.
-    security: op.guard === 'none' ? [] : [{ bearer: [op.guard === 'admin' ? 'admin' : `finance:${op.guard}`] }],
+    security: op.guard === 'none' ? [] : [{ bearer: [guardScopes[op.guard]] }],
     ...(params.length > 0 && { parameters: params }),
     ...(op.body && {
       requestBody: {

@@ -1,7 +1,7 @@
 import type { Role, User } from '../users';
 import { forbidden } from '../errors';
 
-export const scopes = ['finance:read', 'finance:write', 'admin'] as const;
+export const scopes = ['finance:read', 'finance:write', 'knowledge:read', 'admin'] as const;
 export type Scope = (typeof scopes)[number];
 
 /** Who is calling: a person signed in with a JWT, or a machine with an API token. */
@@ -16,9 +16,17 @@ export const roleScopes: Record<Role, readonly Scope[]> = {
   viewer: ['finance:read'],
 };
 
+/**
+ * Scopes held through another: whoever may read the finances may search the
+ * knowledge base (so every role can), while a token given `knowledge:read` alone
+ * searches without seeing any figure.
+ */
+const impliedBy: Partial<Record<Scope, readonly Scope[]>> = { 'knowledge:read': ['finance:read'] };
+
 export function hasScope(principal: Principal, scope: Scope): boolean {
   // admin implies everything, for tokens as for people.
-  return principal.scopes.includes(scope) || principal.scopes.includes('admin');
+  if (principal.scopes.includes(scope) || principal.scopes.includes('admin')) return true;
+  return (impliedBy[scope] ?? []).some((implying) => principal.scopes.includes(implying));
 }
 
 export function requireScope(principal: Principal, scope: Scope): void {
