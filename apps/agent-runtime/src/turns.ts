@@ -220,6 +220,7 @@ export class TurnRunner {
         effects,
         canHandOff: handedOverBy === undefined,
         endForHandoff: () => handoff.abort(),
+        ...(settings.embeddings ? { embeddings: settings.embeddings } : {}),
       };
       const result = await runTurn<AgentToolContext>({
         client,

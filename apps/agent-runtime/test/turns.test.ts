@@ -378,6 +378,7 @@ describe('run-turn worker', () => {
     expect(found!.results[0]).toEqual({
       video: 'Scaling with Meta ads',
       url: 'https://videos.example.com/meta-scaling',
+      link: 'https://videos.example.com/meta-scaling?t=754',
       start: '12:34',
       end: '13:10',
       text: 'When ROAS drops below break-even for three days, cut the ad set budget by half.',

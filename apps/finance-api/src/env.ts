@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { baseEnvSchema, envInt, envPort } from '@dealdome/config';
+import { baseEnvSchema, embeddingEnv, envInt, envPort } from '@dealdome/config';
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
-const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
 
 export const envSchema = baseEnvSchema.extend({
   /** The API port; /healthz, /readyz and /metrics are served here too. */
@@ -42,13 +41,9 @@ export const envSchema = baseEnvSchema.extend({
   TRUST_PROXY_HOPS: envInt(0, 0),
   /**
    * How knowledge search embeds the question: the same provider and model as the
-   * embedding-worker, or it finds no vectors to compare with. Without a key the local
-   * hashing provider embeds (lexical, not semantic; see the README).
+   * embedding-worker, or it finds no vectors to compare with.
    */
-  OPENAI_API_KEY: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
-  /** Any OpenAI-compatible embeddings endpoint, with its /v1 (the fake in tests). */
-  OPENAI_BASE_URL: z.preprocess(emptyToUndefined, httpUrl.optional()),
-  OPENAI_EMBEDDING_MODEL: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/).default('text-embedding-3-small')),
+  ...embeddingEnv,
 });
 
 export type Env = z.infer<typeof envSchema>;

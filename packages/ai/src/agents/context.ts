@@ -1,3 +1,4 @@
+import type { EmbeddingProvider } from '../embeddings/provider';
 import type { Database } from '@dealdome/db';
 import type { AgentName, Role } from '@dealdome/domain';
 
@@ -37,4 +38,6 @@ export interface AgentToolContext {
   canHandOff: boolean;
   /** Stops this agent's part of the turn; the runtime runs it again with the colleague. */
   endForHandoff(): void;
+  /** Embeds a knowledge search's words for the vector side; without one only the text side searches. */
+  embeddings?: EmbeddingProvider;
 }

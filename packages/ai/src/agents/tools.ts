@@ -18,7 +18,7 @@ import {
   profitAndLoss,
   proposeAdSpend,
   recallMemories,
-  searchKnowledge,
+  hybridKnowledgeSearch,
 } from '@dealdome/domain';
 import type { StoreRef } from '@dealdome/domain';
 import { z } from 'zod';
@@ -265,14 +265,30 @@ export const recall: AgentTool = defineTool({
 export const searchKnowledgeTool: AgentTool = defineTool({
   name: 'search_knowledge',
   description:
-    "Searches the knowledge base (the team's training-video transcripts) by words. Each result is a transcript passage with its " +
+    "Searches the knowledge base (the team's training-video transcripts) by meaning and by words. Each result is a transcript passage with its " +
     'video title, link and the time span (start, end as m:ss or h:mm:ss) to cite. Search again with other words if nothing fits.',
   input: z.object({
     query: z.string().trim().min(1).max(500).describe('Words the passage would contain; names and terms work best.'),
     limit: z.number().int().min(1).max(10).default(5),
   }),
   run: async (input, ctx: AgentToolContext) => {
-    const hits = await searchKnowledge(ctx.db, { query: input.query, limit: input.limit, agent: ctx.agent, userId: ctx.person?.id ?? null });
+    let queryVector: number[] | null = null;
+    let embeddingMs: number | null = null;
+    if (ctx.embeddings) {
+      const started = performance.now();
+      // The text side still searches when the words cannot be embedded.
+      queryVector = (await ctx.embeddings.embed([input.query]).catch(() => [null]))[0] ?? null;
+      embeddingMs = performance.now() - started;
+    }
+    const { hits } = await hybridKnowledgeSearch(ctx.db, {
+      query: input.query,
+      queryVector,
+      model: ctx.embeddings?.model ?? 'none',
+      limit: input.limit,
+      embeddingMs,
+      agent: ctx.agent,
+      userId: ctx.person?.id ?? null,
+    });
     if (hits.length === 0) {
       return { results: [], note: 'Nothing in the knowledge base matches these words. Try other words, or say the videos do not cover it.' };
     }
@@ -280,6 +296,8 @@ export const searchKnowledgeTool: AgentTool = defineTool({
       results: hits.map((h) => ({
         video: h.videoTitle,
         url: h.videoUrl,
+        // The video at the passage's start (t= seconds): the link to cite.
+        link: h.link,
         start: h.start,
         end: h.end,
         text: h.text,

@@ -1,8 +1,8 @@
 import { EMBEDDING_DIMENSIONS, toVector } from '@dealdome/db';
 import { useTestDatabase } from '@dealdome/db/testing';
-// The domain cannot depend on @dealdome/ai (ai depends on the domain), so the provider comes from its source.
-import { LocalHashingEmbeddingProvider } from '../../ai/src/embeddings/local-hashing';
-import { RRF_K, citationLink, hybridKnowledgeSearch, reciprocalRankFusion, relevanceFloor } from '../src/knowledge/search';
+// Here rather than in the domain's tests: they need a real provider, and @dealdome/ai depends on the domain.
+import { LocalHashingEmbeddingProvider } from '@dealdome/ai';
+import { RRF_K, citationLink, hybridKnowledgeSearch, reciprocalRankFusion, relevanceFloor } from '@dealdome/domain';
 
 const local = new LocalHashingEmbeddingProvider();
 const LOCAL = local.model;
