@@ -14,13 +14,11 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import pg from 'pg';
 import { migrate, openDatabase } from '@dealdome/db';
-import { withDatabase } from '@dealdome/db/testing';
+import { createScratchDatabase } from '@dealdome/db/testing';
 import { createUser } from '@dealdome/domain';
-import { FakeAnthropic, FakeTelegram } from '@dealdome/testkit';
+import { FakeAnthropic, FakeTelegram, freePort, waitForReady } from '@dealdome/testkit';
 import type { RecordedAnthropicRequest, TelegramCall } from '@dealdome/testkit';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 1000);
@@ -55,12 +53,8 @@ interface Sent {
 }
 
 async function main(): Promise<void> {
-  const server = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
-  const name = `dealdome_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  const url = withDatabase(server, name);
+  const scratch = await createScratchDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const url = scratch.url;
   const children: ChildProcess[] = [];
   let telegram: FakeTelegram | undefined;
   let anthropic: FakeAnthropic | undefined;
@@ -165,8 +159,7 @@ async function main(): Promise<void> {
     }
     await telegram?.close();
     await anthropic?.close();
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 
@@ -242,27 +235,6 @@ function percentile(samples: number[], q: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   const value = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((q / 100) * sorted.length) - 1))] ?? NaN;
   return Math.round(value * 10) / 10;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no free port');
-  return address.port;
-}
-
-async function waitForReady(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not become ready`);
 }
 
 main().catch((err: unknown) => {

@@ -14,7 +14,7 @@ export function startAgentRuntime(env: Env, logger: Logger): Promise<StartedServ
     : null;
   if (!client) logger.warn('ANTHROPIC_API_KEY is not set: the agents are offline and every turn is answered with a note saying so');
 
-  const embeddings = selectEmbeddingProvider({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_EMBEDDING_MODEL }, logger);
+  const embeddings = selectEmbeddingProvider(env, logger);
 
   return startPlatformService({
     service: 'agent-runtime',

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { Queue } from 'bullmq';
 import { Api } from 'node-telegram-bot-api';
 import type { InlineKeyboardMarkup } from 'node-telegram-bot-api';
@@ -147,11 +146,3 @@ export function deliverAsBot(telegram: FakeTelegram, chatId: number, message: { 
   return api.sendMessage({ chat_id: chatId, text: message.text, parse_mode: 'HTML', reply_markup: message.replyMarkup as InlineKeyboardMarkup });
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}

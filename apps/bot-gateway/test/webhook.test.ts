@@ -1,4 +1,5 @@
-import { chatMessages, freePort, processed, replies, TOKEN, useGateway } from './harness';
+import { freePort } from '@dealdome/testkit';
+import { chatMessages, processed, replies, TOKEN, useGateway } from './harness';
 
 const gateway = useGateway();
 const SECRET = 'webhook-secret-0123456789';

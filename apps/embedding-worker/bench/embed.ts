@@ -12,16 +12,14 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { migrate, openDatabase } from '@dealdome/db';
 import type { Database } from '@dealdome/db';
-import { withDatabase } from '@dealdome/db/testing';
+import { createScratchDatabase } from '@dealdome/db/testing';
 import { Producer } from '@dealdome/queues';
-import { FakeOpenAI } from '@dealdome/testkit';
+import { FakeOpenAI, freePort, waitForReady } from '@dealdome/testkit';
 
 const TEXTS = Number(process.env.BENCH_TEXTS ?? 20_000);
 const INDEXED_TEXTS = Number(process.env.BENCH_INDEXED_TEXTS ?? 2_000);
@@ -42,12 +40,8 @@ function textOf(i: number): string {
 }
 
 async function main(): Promise<void> {
-  const server = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
-  const name = `dealdome_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  const url = withDatabase(server, name);
+  const scratch = await createScratchDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const url = scratch.url;
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `bench_${randomBytes(3).toString('hex')}`;
   let child: ChildProcess | undefined;
@@ -115,8 +109,7 @@ async function main(): Promise<void> {
     redis.disconnect();
     await fake?.close();
     await handle.close();
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 
@@ -164,27 +157,6 @@ async function untilEmbedded(db: Database): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${rows[0]!.n} texts still without a vector`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no free port');
-  return address.port;
-}
-
-async function waitForReady(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not become ready`);
 }
 
 main().catch((err: unknown) => {

@@ -5,7 +5,7 @@ import type { Env } from './env';
 import { createEmbeddingWorker } from './worker';
 
 export function startEmbeddingWorker(env: Env, logger: Logger): Promise<StartedService> {
-  const provider = selectEmbeddingProvider({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_EMBEDDING_MODEL }, logger);
+  const provider = selectEmbeddingProvider(env, logger);
   return startPlatformService({
     service: 'embedding-worker',
     env,

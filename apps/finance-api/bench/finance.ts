@@ -11,10 +11,10 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { migrate, openDatabase } from '@dealdome/db';
-import { withDatabase } from '@dealdome/db/testing';
+import { createScratchDatabase } from '@dealdome/db/testing';
 import { createApiToken, seedDemoData } from '@dealdome/domain';
+import { waitForReady } from '@dealdome/testkit';
 
 const STORES = 10;
 const DAYS = 730;
@@ -27,12 +27,8 @@ const PORT = Number(process.env.BENCH_PORT ?? 3999);
 const STEADY_RATE = Number(process.env.BENCH_STEADY_RATE ?? 200);
 
 async function main(): Promise<void> {
-  const server = withDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'postgres');
-  const name = `dealdome_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  const url = withDatabase(server, name);
+  const scratch = await createScratchDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const url = scratch.url;
   let child: ReturnType<typeof spawn> | undefined;
   try {
     await migrate(url);
@@ -117,8 +113,7 @@ async function main(): Promise<void> {
       child.kill('SIGTERM');
       await new Promise((r) => child!.once('exit', r));
     }
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 
@@ -185,18 +180,6 @@ async function paced(port: number, paths: string[], headers: Record<string, stri
 
 function addDays(date: string, days: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
-
-async function waitForReady(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('finance-api did not become ready');
 }
 
 main().catch((err: unknown) => {

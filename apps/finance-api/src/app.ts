@@ -86,7 +86,7 @@ export function createApp(platform: Platform, env: Env): express.Express {
   const config = authConfig(env);
   const api = new Api(guards(db, config), API_INFO);
   // Built once: it says in the log which provider embeds, and it must match the embedding-worker's.
-  const embeddings = selectEmbeddingProvider({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, model: env.OPENAI_EMBEDDING_MODEL }, logger);
+  const embeddings = selectEmbeddingProvider(env, logger);
   authRoutes(api, db, config, {
     perEmail: env.LOGIN_RATE_LIMIT_MAX,
     perAddress: env.LOGIN_RATE_LIMIT_IP_MAX,

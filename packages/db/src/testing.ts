@@ -54,6 +54,26 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
 }
 
 /**
+ * A new, empty database on the server of `serverUrl` for a benchmark run (named
+ * `dealdome_bench_<random>`); `drop()` removes it, connections and all.
+ */
+export async function createScratchDatabase(serverUrl: string): Promise<TestDatabase> {
+  const server = withDatabase(serverUrl, 'postgres');
+  const name = `dealdome_bench_${randomBytes(4).toString('hex')}`;
+  const onServer = async (sql: string) => {
+    const client = new pg.Client({ connectionString: server });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await onServer(`CREATE DATABASE "${name}"`);
+  return { name, url: withDatabase(server, name), drop: () => onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+/**
  * Registers beforeAll/afterAll for a test file: a cloned database and an open
  * Kysely handle on it, dropped when the file is done.
  */

@@ -7,13 +7,14 @@ export interface EmbeddingLog {
   warn(details: object, message: string): void;
 }
 
+/** The services' embedding variables (embeddingEnv in @dealdome/config). */
 export interface EmbeddingSettings {
-  /** OPENAI_API_KEY; without it the local hashing provider embeds. */
-  apiKey?: string | undefined;
-  /** OPENAI_BASE_URL, with its /v1. */
-  baseURL?: string | undefined;
-  /** OPENAI_EMBEDDING_MODEL (default text-embedding-3-small). */
-  model?: string | undefined;
+  /** Without it the local hashing provider embeds. */
+  OPENAI_API_KEY?: string | undefined;
+  /** With its /v1. */
+  OPENAI_BASE_URL?: string | undefined;
+  /** Default text-embedding-3-small. */
+  OPENAI_EMBEDDING_MODEL?: string | undefined;
 }
 
 /**
@@ -23,11 +24,11 @@ export interface EmbeddingSettings {
  * (each vector is stored with its model, and search compares only same-model vectors).
  */
 export function selectEmbeddingProvider(settings: EmbeddingSettings, logger: EmbeddingLog): EmbeddingProvider {
-  if (settings.apiKey) {
+  if (settings.OPENAI_API_KEY) {
     return new OpenAIEmbeddingProvider({
-      apiKey: settings.apiKey,
-      ...(settings.baseURL ? { baseURL: settings.baseURL } : {}),
-      ...(settings.model ? { model: settings.model } : {}),
+      apiKey: settings.OPENAI_API_KEY,
+      ...(settings.OPENAI_BASE_URL ? { baseURL: settings.OPENAI_BASE_URL } : {}),
+      ...(settings.OPENAI_EMBEDDING_MODEL ? { model: settings.OPENAI_EMBEDDING_MODEL } : {}),
       onRetry: (info) => logger.warn(info, 'embedding request failed; retrying'),
     });
   }
