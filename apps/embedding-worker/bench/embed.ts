@@ -1,12 +1,12 @@
 /**
  * `pnpm bench:embed`: texts per second through the embedding-worker, run as its own
  * process from its bundle, against the fake OpenAI API answering each request after
- * 20 ms. Seeds a scratch database with BENCH_TEXTS memories of distinct text, queues
- * `embed` jobs of BENCH_JOB_SIZE ids, and times until every row has its vector. A
- * second run queues the same texts on new rows: every vector then comes from
- * embedding_cache. Both run without the memories' HNSW index (what the worker
- * itself sustains); a third, of BENCH_INDEXED_TEXTS texts, with the index as the
- * platform deploys it (what the database's index maintenance allows). Prints a
+ * 20 ms. Seeds a scratch database with BENCH_TEXTS products of distinct text (a
+ * kind with no vector index and no follow-up work: what the worker itself
+ * sustains), queues `embed` jobs of BENCH_JOB_SIZE ids, and times until every job is
+ * done. A second run queues the same texts on new rows: every vector then comes
+ * from embedding_cache. A third embeds BENCH_INDEXED_TEXTS memories, with their HNSW
+ * index maintained and each one checked for near-duplicates, as deployed. Prints a
  * markdown table.
  */
 import { spawn } from 'node:child_process';
@@ -16,6 +16,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import { migrate, openDatabase } from '@dealdome/db';
+import { createStore } from '@dealdome/domain';
 import type { Database } from '@dealdome/db';
 import { createScratchDatabase } from '@dealdome/db/testing';
 import { Producer } from '@dealdome/queues';
@@ -74,20 +75,16 @@ async function main(): Promise<void> {
     });
     await waitForReady(`http://127.0.0.1:${port}/readyz`);
 
-    // Measured first without the memories' HNSW index (the worker's own throughput),
-    // then with it: inserting 1536-dimension vectors into an HNSW graph is work the
-    // database does per row, whoever writes them.
-    await sql`DROP INDEX memories_embedding_hnsw`.execute(handle.db);
+    const store = await createStore(handle.db, { name: 'Bench', shopDomain: 'bench.myshopify.com', currency: 'EUR', timezone: 'UTC' });
     const runs = [];
     for (const [run, count] of [
-      ['distinct texts, none cached (no vector index)', TEXTS],
-      ['the same texts on new rows, all cached (no vector index)', TEXTS],
+      ['products, distinct texts, none cached', TEXTS],
+      ['products, the same texts on new rows, all cached', TEXTS],
     ] as const) {
-      runs.push({ run, ...(await measure(handle.db, producer, fake, count)) });
+      runs.push({ run, ...(await measure(handle.db, producer, fake, 'product', count, store.id)) });
     }
-    await sql`TRUNCATE memories, embedding_cache CASCADE`.execute(handle.db);
-    await sql`CREATE INDEX memories_embedding_hnsw ON memories USING hnsw (embedding vector_cosine_ops)`.execute(handle.db);
-    runs.push({ run: 'distinct texts, none cached, with the HNSW index as deployed', ...(await measure(handle.db, producer, fake, INDEXED_TEXTS)) });
+    await sql`TRUNCATE embedding_cache`.execute(handle.db);
+    runs.push({ run: 'memories, distinct texts, HNSW index and near-duplicate check', ...(await measure(handle.db, producer, fake, 'memory', INDEXED_TEXTS, store.id)) });
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const count = (source: string) => Number(new RegExp(`^embedding_texts_total\\{[^}]*source="${source}"[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
 
@@ -113,15 +110,15 @@ async function main(): Promise<void> {
   }
 }
 
-/** Queues `count` new memories' embeddings and times until every one has its vector. */
-async function measure(db: Database, producer: Producer, fake: FakeOpenAI, count: number) {
-  const ids = await seed(db, count);
+/** Queues `count` new rows' embeddings and times until every job is done and every row has its vector. */
+async function measure(db: Database, producer: Producer, fake: FakeOpenAI, kind: 'product' | 'memory', count: number, storeId: string) {
+  const ids = await seed(db, kind, count, storeId);
   const requestsBefore = fake.requests.length;
   const started = performance.now();
   for (let i = 0; i < ids.length; i += JOB_SIZE) {
-    await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: ids.slice(i, i + JOB_SIZE) });
+    await producer.enqueue('embeddings', 'embed', { kind, ids: ids.slice(i, i + JOB_SIZE) });
   }
-  await untilEmbedded(db);
+  await untilDone(db, producer, kind);
   const seconds = (performance.now() - started) / 1000;
   const requests = fake.requests.slice(requestsBefore).filter((r) => r.status === 200);
   return {
@@ -134,27 +131,39 @@ async function measure(db: Database, producer: Producer, fake: FakeOpenAI, count
   };
 }
 
-/** `count` memories with the texts of indexes 0…count-1: a second call repeats the first call's texts on new rows. */
-async function seed(db: Database, count: number): Promise<string[]> {
+let skus = 0;
+/** `count` rows with the texts of indexes 0…count-1: a second call repeats the first call's texts on new rows. */
+async function seed(db: Database, kind: 'product' | 'memory', count: number, storeId: string): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i += 1000) {
-    const rows = await db
-      .insertInto('memories')
-      .values(Array.from({ length: Math.min(1000, count - i) }, (_, k) => ({ scope: 'team', kind: 'fact', content: textOf(i + k) })))
-      .returning('id')
-      .execute();
+    const n = Math.min(1000, count - i);
+    const rows =
+      kind === 'product'
+        ? await db
+            .insertInto('products')
+            .values(Array.from({ length: n }, (_, k) => ({ store_id: storeId, sku: `SKU-${skus++}`, name: textOf(i + k), cost_price: '1.00', currency: 'EUR' })))
+            .returning('id')
+            .execute()
+        : await db
+            .insertInto('memories')
+            .values(Array.from({ length: n }, (_, k) => ({ scope: 'team', kind: 'fact', content: textOf(i + k) })))
+            .returning('id')
+            .execute();
     ids.push(...rows.map((r) => r.id));
   }
   return ids;
 }
 
-/** Polls (every 100 ms, a cheap count) until no memory lacks its vector. */
-async function untilEmbedded(db: Database): Promise<void> {
+/** Polls every 100 ms until the queue has no job left to run or running and no row lacks its vector. */
+async function untilDone(db: Database, producer: Producer, kind: 'product' | 'memory'): Promise<void> {
   const deadline = Date.now() + 600_000;
+  const table = kind === 'product' ? 'products' : 'memories';
   for (;;) {
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM memories WHERE embedding_model IS NULL`.execute(db);
-    if (rows[0]!.n === 0) return;
-    if (Date.now() > deadline) throw new Error(`${rows[0]!.n} texts still without a vector`);
+    const counts = await producer.queue('embeddings').getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE embedding_model IS NULL`.execute(db);
+    if (jobs === 0 && rows[0]!.n === 0) return;
+    if (Date.now() > deadline) throw new Error(`${rows[0]!.n} texts still without a vector, ${jobs} jobs left`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
