@@ -45,7 +45,6 @@ const TOUCH_AFTER = '1 day';
 export class EmbeddingBatcher {
   private waiting: Waiting[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly options: BatcherOptions) {}
 
@@ -74,12 +73,6 @@ export class EmbeddingBatcher {
     return keys;
   }
 
-  /** Sends what waits and resolves once every batch sent so far is done. */
-  async drain(): Promise<void> {
-    this.sendWaiting();
-    await Promise.allSettled([...this.running]);
-  }
-
   private sendWaiting(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -87,8 +80,8 @@ export class EmbeddingBatcher {
   }
 
   private send(batch: Waiting[]): void {
-    const run = this.run(batch).finally(() => this.running.delete(run));
-    this.running.add(run);
+    // run() settles every text of the batch itself and never rejects.
+    void this.run(batch);
   }
 
   private async run(batch: Waiting[]): Promise<void> {

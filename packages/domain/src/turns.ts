@@ -300,10 +300,6 @@ const budgetValue = z.union([z.number().nonnegative().transform(String), z.strin
  * (a non-negative number or decimal string; unset means no limit). A value that is
  * neither is refused with an error an admin can act on, rather than read as "no limit".
  */
-export async function aiBudget(db: Database, userId: string, timeZone: string): Promise<AiBudget> {
-  return aiBudgetFor(db, userId, timeZone, await getSetting(db, AI_BUDGET_SETTING));
-}
-
 /**
  * The budget given the setting's stored value (as turnEnvironment read it). A value
  * that is no amount throws an AppError an admin can act on, rather than being read
