@@ -1,19 +1,13 @@
-import { z } from 'zod';
-import { baseEnvSchema, embeddingEnv, envInt, envPort } from '@dealdome/config';
-
-const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
-
-const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
+import type { z } from 'zod';
+import { anthropicEnv, baseEnvSchema, embeddingEnv, envAnthropicModel, envInt, envPort } from '@dealdome/config';
 
 export const envSchema = baseEnvSchema.extend({
   /** /healthz, /readyz and /metrics. */
   AGENT_RUNTIME_PORT: envPort(9402),
-  /** Without a key the runtime still answers every turn: it says the agents are offline. */
-  ANTHROPIC_API_KEY: z.preprocess(unsetWhenEmpty, z.string().min(1).optional()),
-  /** Another Messages API endpoint (a proxy, a gateway, the fake in tests). */
-  ANTHROPIC_BASE_URL: z.preprocess(unsetWhenEmpty, httpUrl.optional()),
+  /** Without ANTHROPIC_API_KEY the runtime still answers every turn: it says the agents are offline. */
+  ...anthropicEnv,
   /** One model for every agent instead of each agent's own. */
-  ANTHROPIC_MODEL: z.preprocess(unsetWhenEmpty, z.string().regex(/^[a-z0-9][a-z0-9.-]{1,99}$/, 'expected a model id such as claude-sonnet-4-6').optional()),
+  ANTHROPIC_MODEL: envAnthropicModel(),
   /** Turns run at once by one replica (each one chat). */
   AGENT_CONCURRENCY: envInt(4, 1),
   /** A turn's whole time budget: every model call, retry wait and tool. */

@@ -9,6 +9,10 @@ export interface EmbeddingMetrics {
   /** Wall time of one provider request (a batch's cache misses). */
   providerLatency: Histogram<'model'>;
   providerFailures: Counter<'model'>;
+  /** Contradiction reviews of new memories, by outcome (kept, superseded, no_candidates). */
+  memoryReviews: Counter<'outcome'>;
+  /** Tokens the reviews cost, by model and direction (input, output). */
+  memoryReviewTokens: Counter<'model' | 'direction'>;
 }
 
 /** On `registry` once; unregistered without one. Cache hit ratio = texts{source="cache"} / texts. */
@@ -34,5 +38,11 @@ export function embeddingMetrics(registry?: Registry): EmbeddingMetrics {
     providerFailures:
       existing<Counter<'model'>>('embedding_provider_failures_total') ??
       new Counter({ name: 'embedding_provider_failures_total', help: 'Provider requests that failed after their retries', labelNames: ['model'], registers }),
+    memoryReviews:
+      existing<Counter<'outcome'>>('memory_reviews_total') ??
+      new Counter({ name: 'memory_reviews_total', help: 'Contradiction reviews of new memories, by outcome', labelNames: ['outcome'], registers }),
+    memoryReviewTokens:
+      existing<Counter<'model' | 'direction'>>('memory_review_tokens_total') ??
+      new Counter({ name: 'memory_review_tokens_total', help: 'Tokens spent on memory reviews', labelNames: ['model', 'direction'], registers }),
   };
 }

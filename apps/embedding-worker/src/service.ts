@@ -1,4 +1,4 @@
-import { selectEmbeddingProvider } from '@dealdome/ai';
+import { createAnthropicClient, DEFAULT_MEMORY_REVIEW_MODEL, selectEmbeddingProvider } from '@dealdome/ai';
 import type { Logger, StartedService } from '@dealdome/config';
 import { startPlatformService } from '@dealdome/queues';
 import type { Env } from './env';
@@ -6,12 +6,23 @@ import { createEmbeddingWorker } from './worker';
 
 export function startEmbeddingWorker(env: Env, logger: Logger): Promise<StartedService> {
   const provider = selectEmbeddingProvider(env, logger);
+  const reviewModel = env.MEMORY_REVIEW_MODEL ?? DEFAULT_MEMORY_REVIEW_MODEL;
+  const reviewer = env.ANTHROPIC_API_KEY
+    ? createAnthropicClient({
+        apiKey: env.ANTHROPIC_API_KEY,
+        ...(env.ANTHROPIC_BASE_URL ? { baseURL: env.ANTHROPIC_BASE_URL } : {}),
+        timeoutMs: 60_000,
+        logger: logger.child({ component: 'anthropic-sdk' }),
+      })
+    : null;
+  if (reviewer) logger.info({ model: reviewModel }, 'new memories are reviewed for contradictions');
+  else logger.info('ANTHROPIC_API_KEY is not set: memories are de-duplicated, not reviewed for contradictions');
   return startPlatformService({
     service: 'embedding-worker',
     env,
     logger,
     port: env.EMBEDDING_WORKER_PORT,
-    setup: ({ database, redis, registry }) => {
+    setup: ({ database, redis, producer, registry }) => {
       const embeddings = createEmbeddingWorker({
         db: database.db,
         redis,
@@ -22,6 +33,7 @@ export function startEmbeddingWorker(env: Env, logger: Logger): Promise<StartedS
         concurrency: env.EMBEDDING_CONCURRENCY,
         batchSize: env.EMBEDDING_BATCH_SIZE,
         batchWaitMs: env.EMBEDDING_BATCH_WAIT_MS,
+        ...(reviewer && { review: { client: reviewer, model: reviewModel, producer } }),
       });
       return { consumers: [{ name: 'embeddings', worker: embeddings.worker, close: (deadlineMs: number) => embeddings.close(deadlineMs) }] };
     },

@@ -1,9 +1,11 @@
+import { reviewMemoryContradictions } from '@dealdome/ai';
+import type { createAnthropicClient } from '@dealdome/ai';
 import type { EmbeddingProvider } from '@dealdome/ai';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
-import { settleNearDuplicate } from '@dealdome/domain';
-import { createWorker } from '@dealdome/queues';
-import type { ManagedWorker } from '@dealdome/queues';
+import { applyMemoryReview, memoryReviewCandidates, settleNearDuplicate } from '@dealdome/domain';
+import { createWorker, jobIds } from '@dealdome/queues';
+import type { ManagedWorker, Producer } from '@dealdome/queues';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { EmbeddingBatcher } from './batcher';
@@ -22,10 +24,22 @@ export interface EmbeddingWorkerDeps {
   concurrency: number;
   batchSize: number;
   batchWaitMs: number;
+  /**
+   * Claude and the model that reviews new memories for contradictions, with the
+   * producer that queues the reviews; without it memories are only de-duplicated.
+   */
+  review?: { client: ReturnType<typeof createAnthropicClient>; model: string; producer: Producer };
 }
 
-/** `merged`: memories found to be near-duplicates of older ones (settleNearDuplicate). */
-export type EmbedJobResult = { embedded: number; skipped: number; model: string; merged?: number };
+/**
+ * `merged`: memories found to be near-duplicates of older ones (settleNearDuplicate);
+ * `reviews`: memories queued for the contradiction review.
+ */
+export type EmbedJobResult = { embedded: number; skipped: number; model: string; merged?: number; reviews?: number };
+
+export type ReviewJobResult =
+  | { outcome: 'skipped'; reason: string }
+  | { outcome: 'reviewed'; candidates: number; superseded: string[]; ignored: string[]; model?: string; costUsd?: string | null };
 
 /**
  * The consumer of `embeddings`. An `embed` job names rows of one kind; those without
@@ -54,17 +68,45 @@ export function createEmbeddingWorker(deps: EmbeddingWorkerDeps): ManagedWorker 
         const keys = texts.length ? await batcher.ensureCached(texts.map((r) => r.text)) : [];
         await writeVectorsFromCache(deps.db, kind, model, texts.map((r, i) => ({ id: r.id, key: keys[i]! })));
         if (texts.length < rows.length) deps.logger.warn({ kind, blank: rows.length - texts.length }, 'rows with blank text were not embedded');
+        if (kind !== 'memory') return { embedded: texts.length, skipped: rows.length - texts.length, model };
         let merged = 0;
-        if (kind === 'memory') {
-          for (const { id } of texts) {
-            const decision = await settleNearDuplicate(deps.db, id);
-            if (decision.outcome === 'merged') {
-              merged += 1;
-              deps.logger.info({ memoryId: id, into: decision.into, similarity: decision.similarity }, 'near-duplicate memories merged into the older one');
-            }
+        let reviews = 0;
+        for (const { id } of texts) {
+          const decision = await settleNearDuplicate(deps.db, id);
+          if (decision.outcome === 'merged') {
+            merged += 1;
+            deps.logger.info({ memoryId: id, into: decision.into, similarity: decision.similarity }, 'near-duplicate memories merged into the older one');
+          } else if (deps.review) {
+            // Its own job: a model outage retries the review, never the embedding.
+            await deps.review.producer.enqueue('embeddings', 'review-memory', { memoryId: id }, { jobId: jobIds.reviewMemory(id) });
+            reviews += 1;
           }
         }
-        return { embedded: texts.length, skipped: rows.length - texts.length, model, ...(kind === 'memory' && { merged }) };
+        return { embedded: texts.length, skipped: rows.length - texts.length, model, merged, ...(deps.review && { reviews }) };
+      },
+      'review-memory': async ({ memoryId }, _job, signal): Promise<ReviewJobResult> => {
+        if (!deps.review) return { outcome: 'skipped', reason: 'no Anthropic key: memories are not reviewed' };
+        const found = await memoryReviewCandidates(deps.db, memoryId);
+        if (!found) return { outcome: 'skipped', reason: 'the memory is gone, superseded or not embedded' };
+        if (found.candidates.length === 0) {
+          const applied = await applyMemoryReview(deps.db, memoryId, { reviewer: deps.review.model, candidates: [], superseded: [] });
+          metrics.memoryReviews.inc({ outcome: 'no_candidates' });
+          return { outcome: 'reviewed', candidates: 0, ...applied };
+        }
+        const answer = await reviewMemoryContradictions(deps.review.client, {
+          model: deps.review.model,
+          memory: found.memory,
+          candidates: found.candidates,
+          ...(signal ? { signal } : {}),
+        });
+        metrics.memoryReviewTokens.inc({ model: answer.model, direction: 'input' }, answer.usage.inputTokens);
+        metrics.memoryReviewTokens.inc({ model: answer.model, direction: 'output' }, answer.usage.outputTokens);
+        const applied = await applyMemoryReview(deps.db, memoryId, { reviewer: answer.model, candidates: found.candidates, superseded: answer.superseded });
+        metrics.memoryReviews.inc({ outcome: applied.superseded.length ? 'superseded' : 'kept' });
+        if (applied.superseded.length) {
+          deps.logger.info({ memoryId, superseded: applied.superseded, model: answer.model }, 'a new memory superseded the memories it contradicts');
+        }
+        return { outcome: 'reviewed', candidates: found.candidates.length, ...applied, model: answer.model, costUsd: answer.costUsd };
       },
       'ingest-transcript': ({ videoId }) => ingestTranscript(deps.db, batcher, videoId, deps.logger),
     },

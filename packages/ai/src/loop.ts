@@ -1,6 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { APIConnectionError, APIError, AnthropicError } from '@anthropic-ai/sdk';
-import { costUsd, sumCosts } from './pricing';
+import { costUsd, sumCosts, usageFromApi } from './pricing';
 import type { ModelPrice, TokenUsage } from './pricing';
 import { DEFAULT_RETRY_POLICY, retryAfterMs, retryDelayMs, sleep } from './retry';
 import type { RetryPolicy } from './retry';
@@ -225,7 +225,7 @@ export async function runTurn<C>(options: RunTurnOptions<C>): Promise<TurnResult
 
       const { message } = answer;
       const call: CallRecord = {
-        ...usageOf(message.usage),
+        ...usageFromApi(message.usage),
         model: message.model,
         requestId: answer.requestId,
         stopReason: message.stop_reason,
@@ -430,16 +430,6 @@ function finalText(messages: readonly Anthropic.MessageParam[]): string {
 function textOf(content: string | readonly Anthropic.ContentBlockParam[]): string {
   if (typeof content === 'string') return content;
   return content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('');
-}
-
-function usageOf(usage: Anthropic.Usage): TokenUsage {
-  return {
-    inputTokens: usage.input_tokens,
-    outputTokens: usage.output_tokens,
-    cacheReadTokens: usage.cache_read_input_tokens ?? 0,
-    cacheWriteTokens: usage.cache_creation_input_tokens ?? 0,
-    cacheWrite1hTokens: usage.cache_creation?.ephemeral_1h_input_tokens ?? 0,
-  };
 }
 
 function totalUsage(calls: readonly TokenUsage[]): TokenUsage {

@@ -93,10 +93,24 @@ const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
  * and the services that embed a query to search with). They must agree across
  * services: search compares only vectors of one model.
  */
+const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
+const anthropicModel = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,99}$/, 'expected a model id such as claude-sonnet-4-6');
+
+/** The Anthropic connection of the services that call Claude (agent-runtime; embedding-worker for memory review). */
+export const anthropicEnv = {
+  /** Without a key nothing is sent to a model. */
+  ANTHROPIC_API_KEY: z.preprocess(unsetWhenEmpty, z.string().min(1).optional()),
+  /** Another Messages API endpoint (a proxy, a gateway, the fake in tests). */
+  ANTHROPIC_BASE_URL: z.preprocess(unsetWhenEmpty, httpUrl.optional()),
+};
+
+/** A Claude model id, unset when empty. */
+export const envAnthropicModel = () => z.preprocess(unsetWhenEmpty, anthropicModel.optional());
+
 export const embeddingEnv = {
   /** Without a key the local hashing provider embeds (lexical, not semantic; see the README). */
   OPENAI_API_KEY: z.preprocess(unsetWhenEmpty, z.string().min(1).optional()),
   /** Any OpenAI-compatible embeddings endpoint, with its /v1 (the fake in tests). */
-  OPENAI_BASE_URL: z.preprocess(unsetWhenEmpty, z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' }).optional()),
+  OPENAI_BASE_URL: z.preprocess(unsetWhenEmpty, httpUrl.optional()),
   OPENAI_EMBEDDING_MODEL: z.preprocess(unsetWhenEmpty, z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/).default('text-embedding-3-small')),
 };

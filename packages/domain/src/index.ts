@@ -27,6 +27,7 @@ export * from './delivery';
 export * from './conversations';
 export * from './telegram-link';
 export * from './memories';
+export * from './memory-review';
 export * from './turns';
 export * from './knowledge/transcripts';
 export * from './knowledge/search';

@@ -36,6 +36,8 @@ export const catalog = {
         kind: z.enum(['chunk', 'memory', 'product']),
         ids: z.array(uuid).min(1).max(1000),
       }),
+      /** Ask Claude whether a new memory makes older ones of its scope untrue; those are superseded. */
+      'review-memory': z.object({ memoryId: uuid }),
       /** Turn an uploaded or posted transcript into chunks, then queue their embeddings. */
       'ingest-transcript': z.object({ videoId: uuid }),
     },
@@ -76,6 +78,7 @@ export const jobIds = {
   deliverMessage: (messageId: string) => `deliver-message-${messageId}`,
   ingestTranscript: (videoId: string) => `ingest-transcript-${videoId}`,
   embedMemory: (memoryId: string) => `embed-memory-${memoryId}`,
+  reviewMemory: (memoryId: string) => `review-memory-${memoryId}`,
 };
 
 export const queueNames = Object.keys(catalog) as QueueName[];

@@ -1,0 +1,194 @@
+import type { Job } from 'bullmq';
+import { createAnthropicClient, LocalHashingEmbeddingProvider } from '@dealdome/ai';
+import { createLogger } from '@dealdome/config';
+import { createUser, recallRelevantMemories } from '@dealdome/domain';
+import { jobIds, Producer } from '@dealdome/queues';
+import type { ManagedWorker } from '@dealdome/queues';
+import { FakeAnthropic, useTestDatabase, useTestRedis } from '@dealdome/testkit';
+import type { AnthropicAnswer, RecordedAnthropicRequest } from '@dealdome/testkit';
+import { Registry } from 'prom-client';
+import { createEmbeddingWorker } from '../src/worker';
+
+const logger = createLogger('memory-review-test', { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const REVIEW_MODEL = 'claude-haiku-4-5';
+
+/** The user message of a review request: the new memory and the numbered candidates. */
+function reviewPrompt(request: RecordedAnthropicRequest): string {
+  const [message] = (request.messages ?? []) as { content: string }[];
+  return message?.content ?? '';
+}
+
+/** The id the prompt lists for a memory whose content includes `text`. */
+function listedId(request: RecordedAnthropicRequest, text: string): string | undefined {
+  return [...reviewPrompt(request).matchAll(/<memory id="([^"]+)">([^<]*)<\/memory>/g)].find((m) => m[2]!.includes(text))?.[1];
+}
+
+const verdict = (superseded: { id: string; reason: string }[]): AnthropicAnswer => ({
+  content: [{ type: 'tool_use', id: `toolu_${Math.random().toString(36).slice(2)}`, name: 'record_superseded_memories', input: { superseded } }],
+});
+
+describe('memory contradiction review (embedding-worker with Claude configured)', () => {
+  const database = useTestDatabase();
+  const redis = useTestRedis();
+  const db = () => database.handle.db;
+  const provider = new LocalHashingEmbeddingProvider();
+  let anthropic: FakeAnthropic;
+  let producer: Producer;
+  let worker: ManagedWorker | undefined;
+
+  beforeAll(() => {
+    producer = new Producer(redis.redis, redis.prefix);
+  });
+  beforeEach(async () => {
+    anthropic = await FakeAnthropic.start();
+    await db().deleteFrom('memory_events').execute();
+    await db().deleteFrom('memories').execute();
+  });
+  afterEach(async () => {
+    await worker?.close(2000);
+    worker = undefined;
+    await anthropic.close();
+  });
+  afterAll(async () => {
+    await producer.close();
+  });
+
+  function start(options: { review?: boolean } = {}) {
+    worker = createEmbeddingWorker({
+      db: db(),
+      redis: redis.redis,
+      prefix: redis.prefix,
+      provider,
+      logger,
+      registry: new Registry(),
+      concurrency: 4,
+      batchSize: 64,
+      batchWaitMs: 5,
+      ...(options.review !== false && {
+        review: { client: createAnthropicClient({ apiKey: 'sk-ant-review', baseURL: anthropic.url }), model: REVIEW_MODEL, producer },
+      }),
+    });
+    return worker;
+  }
+
+  async function settled(jobId: string, timeoutMs = 20_000): Promise<unknown> {
+    const queue = producer.queue('embeddings');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const state = await queue.getJobState(jobId);
+      if (state === 'completed') return (await queue.getJob(jobId))!.returnvalue;
+      if (state === 'failed') throw new Error(`job ${jobId} failed: ${(await queue.getJob(jobId))!.failedReason}`);
+      if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${state}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Stores a memory and runs it through the worker: embedded, de-duplicated, reviewed. */
+  async function remember(content: string, userId: string | null = null): Promise<{ id: string; embed: unknown; review: unknown }> {
+    const { id } = await db()
+      .insertInto('memories')
+      .values({ scope: userId ? 'user' : 'team', user_id: userId, kind: 'fact', content })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const job: Job = await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [id] });
+    const embed = await settled(job.id!);
+    const review = worker && (embed as { reviews?: number }).reviews ? await settled(jobIds.reviewMemory(id)) : undefined;
+    return { id, embed, review };
+  }
+
+  const events = (memoryId: string) =>
+    db().selectFrom('memory_events').select(['action', 'related_memory_id', 'similarity', 'reason']).where('memory_id', '=', memoryId).orderBy('created_at').execute();
+
+  it('when a new memory contradicts an older one, then the older is superseded by it, kept as history, no longer recalled, and both decisions are recorded', async () => {
+    start();
+    const china = await remember('We ship from China to every store');
+    // Nothing to compare the first memory with: no model call, the review is still recorded.
+    expect(china.review).toMatchObject({ outcome: 'reviewed', candidates: 0, superseded: [] });
+    expect(anthropic.requests).toHaveLength(0);
+
+    anthropic.respondWith((request) => {
+      const old = listedId(request, 'We ship from China');
+      return verdict(old ? [{ id: old, reason: 'Shipping moved from China to Poland.' }] : []);
+    });
+    const poland = await remember('We now ship from Poland to every store');
+
+    expect(poland.review).toMatchObject({ outcome: 'reviewed', candidates: 1, superseded: [china.id], ignored: [], model: REVIEW_MODEL });
+    const [request] = anthropic.requests;
+    expect(request!.model).toBe(REVIEW_MODEL);
+    expect(request!.body.tool_choice).toEqual({ type: 'tool', name: 'record_superseded_memories' });
+    expect(reviewPrompt(request!)).toContain('<new_memory>[fact, saved');
+    expect(reviewPrompt(request!)).toContain('We now ship from Poland');
+
+    const old = await db().selectFrom('memories').selectAll().where('id', '=', china.id).executeTakeFirstOrThrow();
+    expect(old.superseded_by).toBe(poland.id);
+    expect(old.superseded_at).toBeInstanceOf(Date);
+    expect(old.content).toBe('We ship from China to every store');
+    const superseded = (await events(china.id)).find((e) => e.action === 'superseded')!;
+    expect(superseded.related_memory_id).toBe(poland.id);
+    expect(superseded.reason).toBe(`contradicted by a newer memory (${REVIEW_MODEL}): Shipping moved from China to Poland.`);
+    expect(Number(superseded.similarity)).toBeGreaterThan(0.25);
+    expect((await events(poland.id)).map((e) => [e.action, e.reason])).toEqual([
+      ['reviewed', `1 nearest memory of its scope checked by ${REVIEW_MODEL}: supersedes 1`],
+    ]);
+
+    const [vector] = await provider.embed(['where do we ship from']);
+    const recalled = await recallRelevantMemories(db(), { userId: null, queryVector: vector!, model: provider.model, k: 5 });
+    expect(recalled.map((m) => m.content)).toEqual(['We now ship from Poland to every store']);
+  });
+
+  it('when the reviewer finds no contradiction or names a memory it was not shown, then nothing is superseded and the review says so', async () => {
+    const ana = (await createUser(db(), { email: 'ana@dealdome.test', displayName: 'Ana' })).user;
+    start();
+    const team = await remember('The Black Friday ad budget is 5000 EUR');
+    // Ana's own memory is of another scope: never shown to a review of the team's, never superseded by it.
+    const private_ = await remember('The Black Friday ad budget I plan for is 3000 EUR', ana.id);
+    expect(private_.review).toMatchObject({ candidates: 0 });
+
+    anthropic.respondWith(() =>
+      verdict([
+        { id: private_.id, reason: 'made up: not listed' },
+        { id: 'not-a-memory', reason: 'made up' },
+      ]),
+    );
+    const related = await remember('The Black Friday ad budget covers Meta and TikTok');
+    expect(related.review).toMatchObject({ outcome: 'reviewed', candidates: 1, superseded: [], ignored: [] });
+    expect(listedId(anthropic.requests[0]!, '5000 EUR')).toBe(team.id);
+    expect(reviewPrompt(anthropic.requests[0]!)).not.toContain('3000 EUR');
+
+    anthropic.respondWith(() => verdict([]));
+    const again = await remember('The Black Friday ad budget is approved by Ana');
+    expect(again.review).toMatchObject({ outcome: 'reviewed', candidates: 2, superseded: [] });
+
+    const current = await db().selectFrom('memories').select('content').where('superseded_at', 'is', null).orderBy('created_at').execute();
+    expect(current).toHaveLength(4);
+    expect((await events(again.id)).at(-1)!.reason).toBe(`2 nearest memories of its scope checked by ${REVIEW_MODEL}: no contradiction`);
+  });
+
+  it('when Claude is overloaded, then the review job is retried and the embedding is not redone', async () => {
+    start();
+    const first = await remember('Our return window is 14 days');
+    anthropic.injectError({ error: 'overloaded' }, 1);
+    anthropic.respondWith((request) => verdict([{ id: listedId(request, 'return window is 14')!, reason: 'The window is now 30 days.' }]));
+
+    const { id } = await db()
+      .insertInto('memories')
+      .values({ scope: 'team', kind: 'fact', content: 'Our return window is 30 days now' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await settled((await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [id] })).id!);
+    // The first attempt fails on the 529; the queue's backoff (2 s) brings the second.
+    expect(await settled(jobIds.reviewMemory(id), 30_000)).toMatchObject({ superseded: [first.id] });
+    const job = await producer.queue('embeddings').getJob(jobIds.reviewMemory(id));
+    expect(job!.attemptsMade).toBe(2);
+    expect(anthropic.requests.map((r) => r.status)).toEqual([529, 200]);
+  }, 40_000);
+
+  it('when no Anthropic key is configured, then memories are only de-duplicated and no review is queued', async () => {
+    start({ review: false });
+    await remember('We ship from China to every store');
+    const { embed, id } = await remember('We now ship from Poland to every store');
+    expect(embed).toEqual({ embedded: 1, skipped: 0, model: provider.model, merged: 0 });
+    expect(await producer.queue('embeddings').getJob(jobIds.reviewMemory(id))).toBeUndefined();
+    expect(await db().selectFrom('memories').select('id').where('superseded_at', 'is not', null).execute()).toHaveLength(0);
+  });
+});
