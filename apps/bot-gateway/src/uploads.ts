@@ -8,8 +8,9 @@ import { FileTooLargeError, TELEGRAM_MAX_DOWNLOAD_BYTES } from './telegram';
 
 /**
  * Files sent to the bot: an ads-manager CSV is imported as ad spend; a transcript
- * (.txt, .srt, .vtt) becomes a video of the knowledge base and is queued for
- * ingestion. The size Telegram declares is checked before anything is fetched.
+ * (.txt, .srt, .vtt) becomes a video of the knowledge base, named by the caption,
+ * and is queued for ingestion. The size Telegram declares is checked before
+ * anything is fetched.
  */
 
 /** The same cap as the API's import route. */
@@ -162,23 +163,48 @@ function importRefusal(err: unknown, stores: Store[]): string {
 
 // ---------------------------------------------------------------- transcripts
 
+/** Longer addresses are not video links someone typed into a caption. */
+const MAX_VIDEO_URL_LENGTH = 2048;
+
+/**
+ * A transcript's caption names its video: the title, then the video's address as the
+ * caption's last word (on the title's line or its own), which Elisa's citations link
+ * to at the passage's time. A caption without an http(s) address is all title.
+ */
+function transcriptCaption(caption: string): { title: string; url: string | null } {
+  const trimmed = caption.trim();
+  const last = /\S+$/.exec(trimmed);
+  if (last && last[0].length <= MAX_VIDEO_URL_LENGTH && /^https?:\/\//i.test(last[0])) {
+    try {
+      const url = new URL(last[0]);
+      if (url.protocol === 'http:' || url.protocol === 'https:') return { title: trimmed.slice(0, last.index).trim(), url: url.href };
+    } catch {
+      // Not an address after all: it is part of the title.
+    }
+  }
+  return { title: trimmed, url: null };
+}
+
 async function storeTranscript(ctx: MemberContext, fileName: string, transcript: string, format: TranscriptFormat, caption: string) {
   if (transcript.trim() === '') {
     await ctx.reply(`“${esc(clip(fileName, 80))}” is empty.`);
     return;
   }
-  const title = clip(caption.trim() || fileName.replace(/\.[^.]+$/, ''), 200);
+  const named = transcriptCaption(caption);
+  const title = clip(named.title || fileName.replace(/\.[^.]+$/, ''), 200);
   await ctx.transaction(async (trx) => {
     const videoId = await insertTranscriptVideo(trx, {
       id: ctx.rowId('video'),
       title,
+      url: named.url,
       format,
       transcript,
       createdBy: ctx.member.id,
     });
     await ctx.reply(
-      `Got the transcript “${esc(title)}” (${groupDigits(String(transcript.length))} characters). ` +
-        'It is queued for the knowledge base; Elisa can answer from it once it is processed.',
+      `Got the transcript “${esc(title)}” (${groupDigits(String(transcript.length))} characters)${named.url ? ` of ${esc(named.url)}` : ''}. ` +
+        'It is queued for the knowledge base; Elisa can answer from it once it is processed.' +
+        (named.url ? '' : "\nIts citations carry no link: to have them link to the video, end the caption with the video's address next time."),
       { db: trx },
     );
     ctx.queueIngest(videoId);
@@ -188,13 +214,14 @@ async function storeTranscript(ctx: MemberContext, fileName: string, transcript:
 /** A video row holding an uploaded transcript, pending ingestion. Stored once per id. */
 async function insertTranscriptVideo(
   db: Database,
-  video: { id: string; title: string; format: TranscriptFormat; transcript: string; createdBy: string },
+  video: { id: string; title: string; url: string | null; format: TranscriptFormat; transcript: string; createdBy: string },
 ): Promise<string> {
   await db
     .insertInto('videos')
     .values({
       id: video.id,
       title: video.title,
+      url: video.url,
       source: 'telegram',
       transcript_format: video.format,
       transcript: video.transcript,

@@ -56,10 +56,36 @@ describe('bot-gateway uploads', () => {
     const update = telegram.sendDocument({ chatId: 804, from: { id: 804 }, fileName: 'masterclass.srt', content: srt, caption: 'Ads masterclass, part 1' });
     await processed(gateway.db, update.update_id);
     const video = await gateway.db.selectFrom('videos').selectAll().executeTakeFirstOrThrow();
-    expect(video).toMatchObject({ title: 'Ads masterclass, part 1', transcript: srt, transcript_format: 'srt', source: 'telegram', status: 'pending', created_by: member.id });
+    expect(video).toMatchObject({ title: 'Ads masterclass, part 1', url: null, transcript: srt, transcript_format: 'srt', source: 'telegram', status: 'pending', created_by: member.id });
     const job = await eventually(async () => (await gateway.jobs('embeddings')).find((j) => j.name === 'ingest-transcript'), 'the ingest job');
     expect(job).toMatchObject({ id: ingestTranscriptJobId(video.id), data: { videoId: video.id } });
-    expect((await replies(gateway.db, 804, 1))[0]!.text).toContain('Got the transcript “Ads masterclass, part 1”');
+    const reply = (await replies(gateway.db, 804, 1))[0]!.text;
+    expect(reply).toContain('Got the transcript “Ads masterclass, part 1” (64 characters). It is queued');
+    expect(reply).toContain("end the caption with the video's address");
+  });
+
+  it("when a transcript's caption ends with the video's address, then the video is stored with that url and the title without it", async () => {
+    const { telegram } = await gateway.start();
+    await gateway.member(806);
+    const srt = '1\n00:00:01,000 --> 00:00:04,000\nWelcome back.\n';
+    const captions = [
+      ['Ads masterclass, part 2\nhttps://www.youtube.com/watch?v=Zx9&list=PL1', 'Ads masterclass, part 2', 'https://www.youtube.com/watch?v=Zx9&list=PL1'],
+      ['Scaling 101 https://vimeo.com/76979871', 'Scaling 101', 'https://vimeo.com/76979871'],
+      // Only an address: the title comes from the file name.
+      ['https://youtu.be/abc', 'creatives', 'https://youtu.be/abc'],
+      // An address that is not the last word is part of the title.
+      ['See https://example.com first', 'See https://example.com first', null],
+    ] as const;
+    for (const [caption] of captions) {
+      const update = telegram.sendDocument({ chatId: 806, from: { id: 806 }, fileName: 'creatives.srt', content: srt, caption });
+      await processed(gateway.db, update.update_id);
+    }
+    const videos = await gateway.db.selectFrom('videos').select(['title', 'url']).orderBy('created_at').execute();
+    expect(videos.slice(-4)).toEqual(captions.map(([, title, url]) => ({ title, url })));
+    // The reply names the address, escaped for Telegram's HTML (the fake refuses a bare &).
+    const texts = (await replies(gateway.db, 806, 4)).map((r) => r.text);
+    expect(texts[0]).toContain('Got the transcript “Ads masterclass, part 2” (46 characters) of https://www.youtube.com/watch?v=Zx9&amp;list=PL1. It is queued');
+    expect(texts[3]).toContain("end the caption with the video's address");
   });
 
   it('when a file of another kind is sent, then the reply says which kinds are read', async () => {
