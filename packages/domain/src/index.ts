@@ -31,3 +31,4 @@ export * from './memory-review';
 export * from './turns';
 export * from './knowledge/transcripts';
 export * from './knowledge/search';
+export * from './scheduled-tasks';
