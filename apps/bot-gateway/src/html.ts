@@ -16,10 +16,5 @@ export function clip(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-/** 1234567.5 → "1,234,567.50": grouping for a decimal string, without a float. */
-export function groupDigits(decimal: string): string {
-  const negative = decimal.startsWith('-');
-  const [whole = '0', fraction] = (negative ? decimal.slice(1) : decimal).split('.');
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${negative ? '-' : ''}${grouped}${fraction !== undefined ? `.${fraction}` : ''}`;
-}
+/** Grouping of decimal strings lives beside the P&L message in the domain, which the digest shares. */
+export { groupDigits } from '@dealdome/domain';

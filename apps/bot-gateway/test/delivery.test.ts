@@ -1,5 +1,5 @@
 import { createStore, openConversation, pendingActionKeyboard, profitAndLoss, proposeAdSpend, upsertDailyFinancials } from '@dealdome/domain';
-import { formatPnl } from '../src/commands/finance';
+import { formatPnl } from '@dealdome/domain';
 import { todayIn } from '@dealdome/domain';
 import { addDays } from '../src/time';
 import { deliverAsBot, processed, replies, useGateway } from './harness';

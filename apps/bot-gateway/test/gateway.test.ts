@@ -1,6 +1,6 @@
 import { createStore, issueTelegramLinkCode, profitAndLoss, upsertDailyFinancials, createAdSpend, createFixedCost } from '@dealdome/domain';
 import { sql } from 'kysely';
-import { formatPnl } from '../src/commands/finance';
+import { formatPnl } from '@dealdome/domain';
 import { REFUSAL_TEXT } from '../src/router';
 import { deliverMessageJobId, refusalMessageId, runTurnJobId } from '../src/ids';
 import { todayIn } from '@dealdome/domain';

@@ -17,6 +17,7 @@ export * from './fx-rates';
 export * from './settings';
 export * from './product-performance';
 export * from './reports/pnl';
+export * from './reports/pnl-message';
 export * from './demo';
 export * from './reports/cache';
 export * from './reports/products';
