@@ -3,3 +3,4 @@ export { parseTelegramHtml, TelegramParseError } from './telegram-html';
 export type { ParsedHtml, TelegramEntity } from './telegram-html';
 export * from './anthropic';
 export * from './openai';
+export * from './shopify';
