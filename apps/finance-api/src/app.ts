@@ -19,11 +19,13 @@ import { dailyFinancialsRoutes } from './routes/daily-financials';
 import { fixedCostRoutes } from './routes/fixed-costs';
 import { fxRateRoutes } from './routes/fx-rates';
 import { knowledgeRoutes } from './routes/knowledge';
+import { memoryRoutes } from './routes/memories';
 import { openApiRoutes } from './routes/openapi';
 import { productRoutes } from './routes/products';
 import { reportRoutes } from './routes/reports';
 import { settingsRoutes } from './routes/settings';
 import { storeRoutes } from './routes/stores';
+import { videoRoutes } from './routes/videos';
 import type { Env } from './env';
 import { version } from '../package.json';
 
@@ -104,6 +106,8 @@ export function createApp(platform: Platform, env: Env): express.Express {
   settingsRoutes(api, db, env.SETTINGS_ENCRYPTION_KEY);
   reportRoutes(api, db);
   knowledgeRoutes(api, db, embeddings);
+  videoRoutes(api, db, platform.producer);
+  memoryRoutes(api, db);
   openApiRoutes(api);
 
   const app = express();

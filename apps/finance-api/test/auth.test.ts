@@ -16,7 +16,7 @@ describe('finance-api auth', () => {
 
       const me = await api.request('GET', '/v1/me', { token: member.accessToken });
       expect(me.status).toBe(200);
-      expect(me.body).toMatchObject({ kind: 'user', email: member.email, role: 'member', scopes: ['finance:read', 'finance:write'] });
+      expect(me.body).toMatchObject({ kind: 'user', email: member.email, role: 'member', scopes: ['finance:read', 'finance:write', 'knowledge:write'] });
     });
 
     it('when the password or the email is wrong, then both answer the same 401 problem with no hint', async () => {

@@ -122,7 +122,7 @@ describe('finance-api OpenAPI document, docs page and CSV answers', () => {
 
     it('when a route is served that was not declared, then the app refuses to start', () => {
       const pass: RequestHandler = (_req, _res, next) => next();
-      const declared = new Api({ read: pass, write: pass, knowledge: pass, admin: pass }, { title: 'test', version: '0', description: '' });
+      const declared = new Api({ read: pass, write: pass, knowledge: pass, knowledgeWrite: pass, admin: pass }, { title: 'test', version: '0', description: '' });
       declared.route({
         operationId: 'getThing',
         method: 'get',
@@ -261,6 +261,20 @@ describe('finance-api OpenAPI document, docs page and CSV answers', () => {
       expect(search.body.hits[0]).toMatchObject({ link: 'https://youtu.be/refunds?t=61', start: '1:01', vectorRank: null, textRank: 1 });
       await call('GET', '/v1/knowledge/search?q=', { token });
       await call('GET', '/v1/knowledge/search?q=refund');
+
+      // Videos: a transcript posted for ingestion, an unreadable one, and following it
+      const posted = await call('POST', '/v1/videos', { token, body: { title: 'Contract video', url: 'https://youtu.be/contract', transcript: '1\n00:00:01,000 --> 00:00:02,500\nHello\n' } });
+      expect(posted.status).toBe(202);
+      await call('POST', '/v1/videos', { token, body: { title: 'Broken', format: 'srt', transcript: '1\n00:00:01,000 --> soon\nHello\n' } });
+      await call('GET', '/v1/videos?limit=1', { token: viewer.accessToken });
+      await call('GET', `/v1/videos/${posted.body.id}`, { token: viewer.accessToken });
+
+      // Memories (admin)
+      const memory = await api.db.insertInto('memories').values({ scope: 'team', user_id: null, kind: 'fact', content: 'Contract memory' }).returning('id').executeTakeFirstOrThrow();
+      await call('GET', '/v1/memories?includeSuperseded=true&q=contract', { token });
+      await call('GET', '/v1/memories', { token: viewer.accessToken });
+      await call('DELETE', `/v1/memories/${memory.id}`, { token });
+      await call('DELETE', `/v1/memories/${memory.id}`, { token });
 
       await call('GET', '/v1/openapi.json');
 

@@ -32,4 +32,5 @@ export * from './memory-review';
 export * from './turns';
 export * from './knowledge/transcripts';
 export * from './knowledge/search';
+export * from './knowledge/videos';
 export * from './scheduled-tasks';

@@ -4,6 +4,11 @@ import { sql } from 'kysely';
 import type { RawBuilder } from 'kysely';
 import { z } from 'zod';
 import { invalid } from './errors';
+import { decodeCursor, toPage } from './pagination';
+import type { Page, PageQuery } from './pagination';
+import { dateTimeOutput, idOutput, pageOutput } from './schemas/common';
+import type { Wire } from './schemas/common';
+import { uuid } from './values';
 
 /**
  * Long-term memories: what the team asked to be remembered (/remember) and what
@@ -279,18 +284,119 @@ export async function getVisibleMemory(db: Database, input: { id: string; userId
  * memory as it was, or undefined when there was none to delete.
  */
 export async function forgetMemory(db: Database, input: { id: string; userId: string; reason: string }): Promise<Memory | undefined> {
+  const row = await deleteRecorded(db, input);
+  return row && presentMemory(row);
+}
+
+// ---------------------------------------------------------------- administration
+
+/** Memories as an administrator sees them: every scope and person, history included. */
+export const memoryAdminFilters = z
+  .object({
+    scope: z.enum(memoryScopes).optional(),
+    userId: uuid.optional().meta({ description: "Only this person's memories" }),
+    kind: z.enum(memoryKinds).optional(),
+    includeSuperseded: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true')
+      .meta({ description: 'Also the memories merged into or replaced by another (kept as history, never recalled)' }),
+    q: z.string().trim().max(200).optional().meta({ description: 'Part of the text, any case' }),
+  })
+  .refine((f) => !(f.scope === 'team' && f.userId !== undefined), {
+    message: 'a team memory has no user: drop userId or ask for scope=user',
+    path: ['userId'],
+  });
+export type MemoryAdminFilters = z.output<typeof memoryAdminFilters>;
+
+export interface MemoryRecord extends Memory {
+  /** The model of its vector; null until the embedding worker has embedded it. */
+  embeddingModel: string | null;
+  supersededAt: Date | null;
+  /** The memory that replaced it; null when current, or when that one was deleted since. */
+  supersededBy: string | null;
+}
+
+export const memoryRecordOutput = z
+  .object({
+    id: idOutput,
+    scope: z.enum(memoryScopes),
+    userId: idOutput.nullable().meta({ description: "The person a personal memory belongs to; null for the team's" }),
+    kind: z.enum(memoryKinds),
+    content: z.string(),
+    sourceMessageId: idOutput.nullable(),
+    embeddingModel: z.string().nullable().meta({ description: 'The model of its vector; null until it is embedded', example: 'text-embedding-3-small' }),
+    createdAt: dateTimeOutput,
+    updatedAt: dateTimeOutput,
+    supersededAt: dateTimeOutput.nullable().meta({ description: 'When it stopped being recalled; null while current' }),
+    supersededBy: idOutput.nullable().meta({ description: 'The memory that replaced it; null when current or when that one was deleted' }),
+  })
+  .meta({ id: 'Memory', description: 'A long-term memory of the team or of one person' }) satisfies z.ZodType<Wire<MemoryRecord>>;
+export const memoryRecordPageOutput = pageOutput(memoryRecordOutput, 'MemoryPage');
+
+const recordColumns = [...columns, 'embedding_model', 'superseded_at', 'superseded_by'] as const;
+type MemoryRecordRow = MemoryRow & { embedding_model: string | null; superseded_at: Date | null; superseded_by: string | null };
+
+const presentRecord = (r: MemoryRecordRow): MemoryRecord => ({
+  ...presentMemory(r),
+  embeddingModel: r.embedding_model,
+  supersededAt: r.superseded_at,
+  supersededBy: r.superseded_by,
+});
+
+/** created_at to the microsecond, the key of the list's cursor (a Date would drop the microseconds and skip rows). */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/**
+ * Every memory, of the team and of each person, newest first (created_at, then id,
+ * both descending), for administrators. Current ones only unless `includeSuperseded`.
+ * The vector itself is never read, only the model it belongs to.
+ */
+export async function listAllMemories(db: Database, filters: MemoryAdminFilters, page: PageQuery): Promise<Page<MemoryRecord>> {
+  const after = decodeCursor(page.cursor);
+  if (after && !CURSOR_TIME.test(after.key)) throw invalid({ cursor: ['is not a cursor this API issued'] });
+  let query = db
+    .selectFrom('memories')
+    .select([...recordColumns, sql<string>`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('position')])
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.limit + 1);
+  if (!filters.includeSuperseded) query = query.where('superseded_at', 'is', null);
+  if (filters.scope) query = query.where('scope', '=', filters.scope);
+  if (filters.userId) query = query.where('user_id', '=', filters.userId);
+  if (filters.kind) query = query.where('kind', '=', filters.kind);
+  if (filters.q) query = query.where('content', 'ilike', `%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  if (after) query = query.where(sql<boolean>`(created_at, id) < (${after.key}::timestamptz, ${after.id}::uuid)`);
+  return toPage(await query.execute(), page.limit, presentRecord, (r) => [r.position, r.id]);
+}
+
+/**
+ * Deletes any memory, whoever it belongs to and current or not, as /forget does: the
+ * 'deleted' event with `reason` (who, and why) is written first and outlives the
+ * memory. What pointed at it is kept: a memory it had replaced stays superseded,
+ * with no replacement named, and earlier events stay, no longer linked. Returns the
+ * memory as it was, or undefined when there was none.
+ */
+export async function deleteAnyMemory(db: Database, input: { id: string; reason: string }): Promise<MemoryRecord | undefined> {
+  const row = await deleteRecorded(db, input);
+  return row && presentRecord(row);
+}
+
+/**
+ * Deletes a memory after recording why. With `userId`, only a memory that person
+ * may see (the team's or their own); without, any. The row is locked first, so of
+ * two deletes at once one records and deletes, and the other finds nothing.
+ */
+async function deleteRecorded(db: Database, input: { id: string; userId?: string; reason: string }): Promise<MemoryRecordRow | undefined> {
   const run = async (trx: Database) => {
-    const row = await trx
-      .selectFrom('memories')
-      .select(columns)
-      .where('id', '=', input.id)
-      .where((eb) => eb.or([eb('scope', '=', 'team'), eb('user_id', '=', input.userId)]))
-      .forUpdate()
-      .executeTakeFirst();
+    let query = trx.selectFrom('memories').select(recordColumns).where('id', '=', input.id);
+    const { userId } = input;
+    if (userId !== undefined) query = query.where((eb) => eb.or([eb('scope', '=', 'team'), eb('user_id', '=', userId)]));
+    const row = await query.forUpdate().executeTakeFirst();
     if (!row) return undefined;
     await trx.insertInto('memory_events').values({ memory_id: row.id, action: 'deleted', reason: input.reason }).execute();
     await trx.deleteFrom('memories').where('id', '=', row.id).execute();
-    return presentMemory(row);
+    return row;
   };
   return db.isTransaction ? run(db) : db.transaction().execute(run);
 }

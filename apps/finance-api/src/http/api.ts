@@ -12,7 +12,7 @@ import { parseInput } from './problem';
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /** Who may call: a scope (see Guards) or anyone. */
 export type Guard = keyof Guards | 'none';
-export type SuccessStatus = 200 | 201 | 204;
+export type SuccessStatus = 200 | 201 | 202 | 204;
 /** Refusals a route declares beyond those its declaration implies (see `impliedProblems`). */
 export type DeclaredProblem = 401 | 404 | 409 | 422 | 429;
 export type BodyType = 'application/json' | 'text/csv';
@@ -29,7 +29,8 @@ export const tags = {
   'Exchange rates': 'Rates into the reporting currency, per day',
   Settings: 'Platform configuration (admin)',
   Reports: 'Profit and loss',
-  Knowledge: "Search the transcripts of the team's videos",
+  Knowledge: "The team's videos: add transcripts, follow their ingestion, search them",
+  Memories: 'What the agents remember, for every scope and person (admin)',
   Documentation: 'This API description',
 } as const;
 export type Tag = keyof typeof tags;

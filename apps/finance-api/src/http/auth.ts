@@ -35,6 +35,7 @@ export interface Guards {
   read: RequestHandler;
   write: RequestHandler;
   knowledge: RequestHandler;
+  knowledgeWrite: RequestHandler;
   admin: RequestHandler;
 }
 
@@ -43,6 +44,7 @@ export const guardScopes: Record<keyof Guards, Scope> = {
   read: 'finance:read',
   write: 'finance:write',
   knowledge: 'knowledge:read',
+  knowledgeWrite: 'knowledge:write',
   admin: 'admin',
 };
 
@@ -52,6 +54,7 @@ export function guards(db: Database, config: AuthConfig): Guards {
     read: requireScope(guardScopes.read),
     write: requireScope(guardScopes.write),
     knowledge: requireScope(guardScopes.knowledge),
+    knowledgeWrite: requireScope(guardScopes.knowledgeWrite),
     admin: requireScope(guardScopes.admin),
   };
 }

@@ -39,7 +39,7 @@ const problemDescriptions: Record<number, string> = {
   429: 'Too many attempts; try again later',
 };
 
-const successDescriptions: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'Done; no content' };
+const successDescriptions: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted; the work goes on after the answer', 204: 'Done; no content' };
 
 /** Express's `/v1/stores/:id` → OpenAPI's `/v1/stores/{id}`. */
 export const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
@@ -74,6 +74,7 @@ function responses(op: Operation, components: SchemaComponents): Record<string, 
     }
     const content: MediaTypes = { 'application/json': { schema: jsonSchemaOf(op.response, 'output', components) } };
     const answer: ResponseObject = { description: successDescriptions[status]!, content };
+    if (status === 202) answer.headers = { Location: { description: 'Where to follow the accepted work', schema: { type: 'string' } } };
     if (op.csv) {
       content['text/csv'] = { schema: { type: 'string', description: 'With ?format=csv: a header line, then one line per record; nested fields as `parent.child` columns' } };
       answer.headers = {

@@ -1,7 +1,7 @@
 import type { Role, User } from '../users';
 import { forbidden } from '../errors';
 
-export const scopes = ['finance:read', 'finance:write', 'knowledge:read', 'admin'] as const;
+export const scopes = ['finance:read', 'finance:write', 'knowledge:read', 'knowledge:write', 'admin'] as const;
 export type Scope = (typeof scopes)[number];
 
 /** Who is calling: a person signed in with a JWT, or a machine with an API token. */
@@ -9,10 +9,14 @@ export type Principal =
   | { kind: 'user'; user: User; scopes: readonly Scope[] }
   | { kind: 'api_token'; tokenId: string; name: string; scopes: readonly Scope[] };
 
-/** What each role may do, expressed in the same scopes machines are given. */
+/**
+ * What each role may do, expressed in the same scopes machines are given. Members
+ * add videos to the knowledge base; a machine needs `knowledge:write` for that, which
+ * `finance:write` does not imply: a token that books costs does not feed the agents.
+ */
 export const roleScopes: Record<Role, readonly Scope[]> = {
   admin: ['finance:read', 'finance:write', 'admin'],
-  member: ['finance:read', 'finance:write'],
+  member: ['finance:read', 'finance:write', 'knowledge:write'],
   viewer: ['finance:read'],
 };
 
