@@ -337,9 +337,13 @@ export interface ShopifyOrderLines {
   product_id: string | null;
   quantity: number;
   refunded_quantity: Generated<number>;
+  refunded_amount: Generated<Numeric>;
   shopify_line_id: string;
+  restocked_quantity: Generated<number>;
   sku: string | null;
+  shopify_variant_id: string | null;
   title: string;
+  tax: Generated<Numeric>;
   total_discount: Generated<Numeric>;
   unit_price: Numeric;
 }
@@ -348,33 +352,62 @@ export interface ShopifyOrders {
   cancelled_at: Timestamp | null;
   currency: string;
   id: Generated<string>;
+  gross_sales: Generated<Numeric>;
   name: string;
   processed_at: Timestamp;
   raw: Json;
   shopify_order_id: string;
+  refunded_tax: Generated<Numeric>;
   shopify_updated_at: Timestamp;
   store_id: string;
   subtotal: Generated<Numeric>;
+  /**
+   * Line items after line and order discounts, before shipping and tax (Shopify's subtotal)
+   */
   synced_at: Generated<Timestamp>;
   total_discounts: Generated<Numeric>;
+  taxes_included: Generated<boolean>;
+  test: Generated<boolean>;
   total_refunded: Generated<Numeric>;
+  /**
+   * Money given back, tax included (Shopify's totalRefunded)
+   */
   total_shipping: Generated<Numeric>;
   total_tax: Generated<Numeric>;
   transaction_fees: Generated<Numeric>;
 }
+  uncounted_fees: Json | null;
 
 export interface ShopifySyncState {
   consecutive_failures: Generated<number>;
   last_error: string | null;
+  costs_seen_at: Timestamp | null;
   last_started_at: Timestamp | null;
+  last_failed_at: Timestamp | null;
+  last_run_days: Generated<number>;
+  last_run_orders: Generated<number>;
+  last_run_points: Generated<number>;
+  last_run_throttled: Generated<number>;
   last_synced_at: Timestamp | null;
   orders_updated_at_cursor: Timestamp | null;
+  orders_synced: Generated<Int8>;
   status: Generated<string>;
   store_id: string;
   updated_at: Generated<Timestamp>;
+  unmatched_lines: Generated<number>;
 }
 
 export interface Stores {
+export interface ShopifyWebhookDeliveries {
+  event_id: string | null;
+  received_at: Generated<Timestamp>;
+  shop_domain: string;
+  store_id: string | null;
+  topic: string;
+  triggered_at: Timestamp | null;
+  webhook_id: string;
+}
+
   created_at: Generated<Timestamp>;
   currency: string;
   id: Generated<string>;
@@ -461,6 +494,7 @@ export interface DB {
   shopify_orders: ShopifyOrders;
   shopify_sync_state: ShopifySyncState;
   stores: Stores;
+  shopify_webhook_deliveries: ShopifyWebhookDeliveries;
   telegram_link_codes: TelegramLinkCodes;
   telegram_updates: TelegramUpdates;
   users: Users;

@@ -34,3 +34,4 @@ export * from './knowledge/transcripts';
 export * from './knowledge/search';
 export * from './knowledge/videos';
 export * from './scheduled-tasks';
+export * from './shopify';

@@ -51,7 +51,8 @@ export const catalog = {
   },
   'shopify-sync': {
     jobs: {
-      'sync-store': z.object({ storeId: uuid, reason: z.enum(['schedule', 'backfill', 'manual']) }),
+      /** Read the store's orders changed since its cursor into the finance tables; 'webhook': Shopify announced a change. */
+      'sync-store': z.object({ storeId: uuid, reason: z.enum(['schedule', 'backfill', 'manual', 'webhook']) }),
     },
     defaults: { attempts: 5, backoff: { type: 'exponential', delay: 10000 } },
   },
@@ -79,6 +80,10 @@ export const jobIds = {
   ingestTranscript: (videoId: string) => `ingest-transcript-${videoId}`,
   embedMemory: (memoryId: string) => `embed-memory-${memoryId}`,
   reviewMemory: (memoryId: string) => `review-memory-${memoryId}`,
+  /** Webhook deliveries for a store within one window (see webhookSyncWindow) share one sync. */
+  shopifyWebhookSync: (storeId: string, window: number) => `sync-store-webhook-${storeId}-${window}`,
+  /** The job scheduler that syncs a store's orders every 15 minutes. */
+  shopifySchedule: (storeId: string) => `shopify-sync-${storeId}`,
 };
 
 export const queueNames = Object.keys(catalog) as QueueName[];

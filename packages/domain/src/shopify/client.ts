@@ -101,6 +101,17 @@ export interface ShopifyClientOptions {
   /** THROTTLED answers in a row (each after its wait) before giving up. */
   maxConsecutiveThrottles?: number;
   logger?: Logger;
+  /**
+   * Where the bucket's last report is kept: clients of one store given the same
+   * object start from what the previous one learnt instead of sending their first
+   * query blind (see shopifyClientFor).
+   */
+  bucketMemory?: ShopifyBucketMemory;
+}
+
+/** The last throttleStatus a store reported, and when (clock milliseconds). */
+export interface ShopifyBucketMemory {
+  report?: { status: ShopifyThrottleStatus; at: number };
 }
 
 export interface ShopifyClientStats {
@@ -140,13 +151,18 @@ export class ShopifyClient {
   private readonly clock: Clock;
   private readonly retry: ShopifyRetryPolicy;
   private readonly lastRequested = new Map<string, number>();
-  private bucket: { status: ShopifyThrottleStatus; at: number } | undefined;
+  private readonly memory: ShopifyBucketMemory;
 
   constructor(private readonly options: ShopifyClientOptions) {
     const base = (options.baseUrl ?? `https://${options.shopDomain}`).replace(/\/+$/, '');
     this.endpoint = `${base}/admin/api/${encodeURIComponent(options.apiVersion)}/graphql.json`;
     this.clock = options.clock ?? systemClock;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.memory = options.bucketMemory ?? {};
+  }
+
+  private get bucket(): { status: ShopifyThrottleStatus; at: number } | undefined {
+    return this.memory.report;
   }
 
   /** The bucket as last reported, if any answer has reported it. */
@@ -212,7 +228,7 @@ export class ShopifyClient {
     const status = cost?.throttleStatus;
     if (!cost || typeof cost.requestedQueryCost !== 'number' || !status || typeof status.currentlyAvailable !== 'number' || typeof status.restoreRate !== 'number') return undefined;
     const throttleStatus = { maximumAvailable: Number(status.maximumAvailable), currentlyAvailable: status.currentlyAvailable, restoreRate: status.restoreRate };
-    this.bucket = { status: throttleStatus, at: this.clock.now() };
+    this.memory.report = { status: throttleStatus, at: this.clock.now() };
     const actual = typeof cost.actualQueryCost === 'number' ? cost.actualQueryCost : null;
     if (actual !== null) this.stats.pointsUsed += actual;
     return { requestedQueryCost: cost.requestedQueryCost, actualQueryCost: actual, throttleStatus };
