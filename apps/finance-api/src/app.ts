@@ -24,6 +24,7 @@ import { openApiRoutes } from './routes/openapi';
 import { productRoutes } from './routes/products';
 import { reportRoutes } from './routes/reports';
 import { settingsRoutes } from './routes/settings';
+import { shopifyWebhookBody, shopifyWebhookRoutes } from './routes/shopify-webhooks';
 import { storeRoutes } from './routes/stores';
 import { videoRoutes } from './routes/videos';
 import type { Env } from './env';
@@ -108,6 +109,7 @@ export function createApp(platform: Platform, env: Env): express.Express {
   knowledgeRoutes(api, db, embeddings);
   videoRoutes(api, db, platform.producer);
   memoryRoutes(api, db);
+  shopifyWebhookRoutes(api, db, platform.producer, env.SHOPIFY_WEBHOOK_SECRET, logger);
   openApiRoutes(api);
 
   const app = express();
@@ -133,6 +135,8 @@ export function createApp(platform: Platform, env: Env): express.Express {
     cors({ origin: env.CORS_ORIGINS, credentials: false, exposedHeaders: ['x-request-id', 'x-next-cursor', 'link', 'content-disposition'] }),
   );
   app.use(docsPage());
+  // Before the JSON parser: a webhook's signature is over its raw bytes.
+  app.use(shopifyWebhookBody);
   app.use(requireBodyType(api));
   app.use(express.json({ limit: '1mb', strict: true }));
   app.use(refuseNulCharacters);

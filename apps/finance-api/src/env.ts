@@ -37,6 +37,8 @@ export const envSchema = baseEnvSchema.extend({
       }
       return key;
     }),
+  /** The Shopify app's secret: webhooks are signed with it. Unset: every webhook is refused (401). */
+  SHOPIFY_WEBHOOK_SECRET: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
   /** Hops of reverse proxies in front of the API, so client addresses are read from X-Forwarded-For. */
   TRUST_PROXY_HOPS: envInt(0, 0),
   /**
