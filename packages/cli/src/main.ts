@@ -13,6 +13,7 @@ import {
   roles,
   seedDemoData,
 } from '@dealdome/domain';
+import { registerShopifyCommands } from './shopify';
 
 /**
  * `pnpm dealdome <command>`: the operator's tool. Each command validates only the
@@ -163,6 +164,8 @@ export function buildProgram(out: (line: string) => void = (line) => process.std
       });
       out(line);
     });
+
+  registerShopifyCommands(program, out, withDatabase);
 
   return program;
 }
