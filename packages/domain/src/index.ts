@@ -35,3 +35,4 @@ export * from './knowledge/search';
 export * from './knowledge/videos';
 export * from './scheduled-tasks';
 export * from './shopify';
+export * from './reminder-text';

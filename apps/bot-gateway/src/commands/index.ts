@@ -3,6 +3,7 @@ import { financeCommands } from './finance';
 import { memoryCommands } from './memory';
 import { pendingActionButton } from './pending-actions';
 import { CommandRegistry } from './registry';
+import { taskCommands } from './tasks';
 import { usageCommands } from './usage';
 
 export { CommandRegistry } from './registry';
@@ -15,6 +16,7 @@ export function buildCommandRegistry(): CommandRegistry {
     ...conversationCommands,
     ...financeCommands,
     ...memoryCommands,
+    ...taskCommands,
     ...usageCommands,
   ], { pa: pendingActionButton });
   return registry;
