@@ -10,7 +10,7 @@ import {
   toTelegramHtml,
   turnSystemContext,
 } from '@dealdome/ai';
-import type { AgentToolContext, EmbeddingProvider, RetryPolicy, TurnEvent, TurnResult } from '@dealdome/ai';
+import type { AgentDefinition, AgentToolContext, EmbeddingProvider, RetryPolicy, RunTurnOptions, TurnEvent, TurnResult } from '@dealdome/ai';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
 import {
@@ -33,6 +33,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { ChatLocks } from './chat-lock';
 import type { ChatLock } from './chat-lock';
+import { CheckRunner } from './checks';
 import { turnMetrics } from './metrics';
 import type { TurnMetrics } from './metrics';
 import { budgetReply, cannotStartReply, internalFailureReply, offlineReply, outcomeReply } from './replies';
@@ -212,6 +213,7 @@ export class TurnRunner {
       const toolContext: AgentToolContext = {
         db,
         agent: agentName,
+        chatId: context.conversation.chatId,
         conversationId: context.conversation.id,
         person: context.asker,
         timeZone,
@@ -222,9 +224,7 @@ export class TurnRunner {
         endForHandoff: () => handoff.abort(),
         ...(settings.embeddings ? { embeddings: settings.embeddings } : {}),
       };
-      const result = await runTurn<AgentToolContext>({
-        client,
-        model: settings.model ?? agent.model,
+      const result = await runAgentLoop(settings, client, agent, log, {
         system: buildSystemBlocks(
           agent.prompt,
           turnSystemContext({ now, timeZone, person: context.asker, stores, memories, ...(handedOverBy ? { handedOverBy } : {}) }),
@@ -232,12 +232,8 @@ export class TurnRunner {
         tools: agent.tools,
         toolContext,
         messages,
-        maxTokens: agent.maxTokens,
-        maxToolRounds: settings.maxToolRounds,
         deadlineMs: Math.max(1, settings.deadlineMs - (Date.now() - started)),
         signal: AbortSignal.any([handoff.signal, lock.lost, ...(signal ? [signal] : [])]),
-        onEvent: (event) => logEvent(log, agentName, event),
-        ...(settings.retry ? { retry: settings.retry } : {}),
       });
       results.push(result);
       const handedOver = result.outcome === 'aborted' && handoff.signal.aborted && !lock.lost.aborted && !signal?.aborted;
@@ -279,17 +275,7 @@ export class TurnRunner {
         await this.deps.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [memoryId] }, { jobId: jobIds.embedMemory(memoryId) });
       }
       const last = turn.results.at(-1)!;
-      this.metrics.turns.inc({ agent: turn.agent, outcome: last.outcome });
-      this.metrics.duration.observe({ agent: turn.agent }, turn.latencyMs / 1000);
-      const usage = record.usage!;
-      for (const [kind, count] of [
-        ['input', usage.inputTokens],
-        ['output', usage.outputTokens],
-        ['cache_read', usage.cacheReadTokens],
-        ['cache_write', usage.cacheWriteTokens],
-      ] as const) {
-        this.metrics.tokens.inc({ agent: turn.agent, kind }, count);
-      }
+      countModelTurn(this.metrics, turn, record.usage!);
       log.info(
         {
           replyId,
@@ -367,7 +353,8 @@ export class TurnRunner {
   }
 }
 
-interface ModelTurn {
+/** A turn that called the model: the agent that ended it, each agent's loop, and what the tools did. */
+export interface ModelTurn {
   kind: 'model';
   agent: AgentName;
   results: TurnResult[];
@@ -399,7 +386,7 @@ function plainRecord(context: TurnContext, text: string): TurnRecord {
  * message, made valid Telegram HTML. Any other outcome stores only a plain reply.
  * Usage is the whole turn's, both agents' when it was handed over.
  */
-function modelRecord(context: TurnContext, turn: ModelTurn, deadlineMs: number): TurnRecord {
+export function modelRecord(context: TurnContext, turn: ModelTurn, deadlineMs: number): TurnRecord {
   const last = turn.results.at(-1)!;
   const kept = (last.outcome === 'completed' || last.outcome === 'truncated') && last.messages.length > 0;
   const text = outcomeReply(last, toTelegramHtml(last.text), deadlineMs);
@@ -441,6 +428,39 @@ function usageOf(turn: ModelTurn): TurnUsage {
   };
 }
 
+/** In the metrics: the turn by its outcome, its wall time and the tokens billed. */
+export function countModelTurn(metrics: TurnMetrics, turn: ModelTurn, usage: TurnUsage): void {
+  metrics.turns.inc({ agent: turn.agent, outcome: turn.results.at(-1)!.outcome });
+  metrics.duration.observe({ agent: turn.agent }, turn.latencyMs / 1000);
+  for (const [kind, count] of [
+    ['input', usage.inputTokens],
+    ['output', usage.outputTokens],
+    ['cache_read', usage.cacheReadTokens],
+    ['cache_write', usage.cacheWriteTokens],
+  ] as const) {
+    metrics.tokens.inc({ agent: turn.agent, kind }, count);
+  }
+}
+
+/** One agent's tool-use loop with what every run of it shares: the model, the limits, the retry policy and the logging. */
+export function runAgentLoop(
+  settings: TurnSettings,
+  client: Anthropic,
+  agent: AgentDefinition,
+  log: Logger,
+  run: Pick<RunTurnOptions<AgentToolContext>, 'system' | 'tools' | 'toolContext' | 'messages' | 'deadlineMs' | 'signal'>,
+): Promise<TurnResult> {
+  return runTurn<AgentToolContext>({
+    client,
+    model: settings.model ?? agent.model,
+    maxTokens: agent.maxTokens,
+    maxToolRounds: settings.maxToolRounds,
+    onEvent: (event) => logEvent(log, agent.name, event),
+    ...(settings.retry ? { retry: settings.retry } : {}),
+    ...run,
+  });
+}
+
 function logEvent(log: Logger, agent: AgentName, event: TurnEvent): void {
   if (event.type === 'retry') log.warn({ agent, attempt: event.attempt, delayMs: event.delayMs, error: event.error }, 'model call failed; retrying');
   else if (event.type === 'tool') log.debug({ agent, tool: event.name, isError: event.isError, durationMs: event.durationMs, ...(event.error ? { err: describe(event.error) } : {}) }, 'tool ran');
@@ -451,9 +471,13 @@ const describe = (err: unknown) => ({ message: err instanceof Error ? err.messag
 
 export function createTurnWorker(deps: TurnWorkerDeps): ManagedWorker {
   const runner = new TurnRunner(deps);
+  const checks = new CheckRunner(deps);
   return createWorker(
     'agent-turns',
-    { 'run-turn': (payload, job, signal) => runner.handle(payload, job, signal) },
+    {
+      'run-turn': (payload, job, signal) => runner.handle(payload, job, signal),
+      'run-check': (payload, job, signal) => checks.handle(payload, job, signal),
+    },
     { connection: deps.redis, prefix: deps.prefix, logger: deps.logger, concurrency: deps.settings.concurrency },
   );
 }

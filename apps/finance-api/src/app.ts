@@ -23,6 +23,7 @@ import { memoryRoutes } from './routes/memories';
 import { openApiRoutes } from './routes/openapi';
 import { productRoutes } from './routes/products';
 import { reportRoutes } from './routes/reports';
+import { scheduledTaskRoutes } from './routes/scheduled-tasks';
 import { settingsRoutes } from './routes/settings';
 import { shopifyWebhookBody, shopifyWebhookRoutes } from './routes/shopify-webhooks';
 import { storeRoutes } from './routes/stores';
@@ -110,6 +111,7 @@ export function createApp(platform: Platform, env: Env): express.Express {
   videoRoutes(api, db, platform.producer);
   memoryRoutes(api, db);
   shopifyWebhookRoutes(api, db, platform.producer, env.SHOPIFY_WEBHOOK_SECRET, logger);
+  scheduledTaskRoutes(api, db);
   openApiRoutes(api);
 
   const app = express();

@@ -276,6 +276,14 @@ describe('finance-api OpenAPI document, docs page and CSV answers', () => {
       await call('DELETE', `/v1/memories/${memory.id}`, { token });
       await call('DELETE', `/v1/memories/${memory.id}`, { token });
 
+      // Scheduled tasks
+      const task = (await call('POST', '/v1/scheduled-tasks', { token, body: { kind: 'reminder', chatId: '-100200300', cronExpression: '30 8 * * 1', timezone: 'Europe/Amsterdam', payload: { text: 'Stand-up' } } })).body;
+      await call('POST', '/v1/scheduled-tasks', { token, body: { kind: 'agent_check', chatId: '-100200300', agent: 'roos', cronExpression: '0 9 * * *', timezone: 'Mars/Base', payload: { prompt: 'ROAS?' } } });
+      await call('GET', '/v1/scheduled-tasks?kind=reminder&enabled=true', { token: viewer.accessToken });
+      await call('GET', `/v1/scheduled-tasks/${task.id}`, { token });
+      await call('PATCH', `/v1/scheduled-tasks/${task.id}`, { token, body: { enabled: false, cronExpression: '0 9 * * 1-5' } });
+      await call('DELETE', `/v1/scheduled-tasks/${task.id}`, { token });
+
       // Shopify webhooks: unsigned (this test app has no SHOPIFY_WEBHOOK_SECRET), so refused.
       await call('POST', '/v1/webhooks/shopify', { body: { id: 1 } });
 

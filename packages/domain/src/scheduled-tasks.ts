@@ -279,13 +279,32 @@ const presentTask = (r: TaskRow): ScheduledTask =>
     updatedAt: r.updated_at,
   }) as ScheduledTask;
 
-function fieldErrorsOf(error: z.ZodError): FieldErrors {
+function fieldErrorsOf(error: z.ZodError, under: readonly PropertyKey[] = []): FieldErrors {
   const errors: FieldErrors = {};
-  for (const issue of error.issues) (errors[issue.path.join('.') || 'task'] ??= []).push(issue.message);
+  for (const issue of error.issues) (errors[[...under, ...issue.path].join('.') || 'task'] ??= []).push(issue.message);
   return errors;
 }
 
 // ---------------------------------------------------------------- create, read, change
+
+/** A one-shot `runAt`, refused when it is further in the past than RUN_AT_GRACE_MS. */
+function assertRunAtAhead(runAt: Date, now: Date): Date {
+  if (runAt.getTime() < now.getTime() - RUN_AT_GRACE_MS) {
+    throw unprocessable(`runAt ${runAt.toISOString()} is in the past`, { runAt: ['is in the past'] });
+  }
+  return runAt;
+}
+
+/** The stores a digest names must exist; a 422 names those that do not. */
+async function assertStoresExist(db: Database, storeIds: readonly string[]): Promise<void> {
+  const wanted = [...new Set(storeIds)];
+  const found = await db.selectFrom('stores').select('id').where('id', 'in', wanted).execute();
+  const known = new Set(found.map((s) => s.id));
+  const unknown = wanted.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw unprocessable(`no store has the id ${unknown.join(', ')}`, { 'payload.storeIds': unknown.map((id) => `${id} is not a store`) });
+  }
+}
 
 /**
  * Stores a task and its first `next_run_at`: the first cron slot after `now`, or
@@ -304,21 +323,10 @@ export async function createScheduledTask(db: Database, input: NewScheduledTask,
     next = nextRunAt(task.cronExpression, zone, now);
   } else {
     if (task.timezone !== undefined) zone = assertTimeZone(task.timezone);
-    next = task.runAt as Date;
-    if (next.getTime() < now.getTime() - RUN_AT_GRACE_MS) {
-      throw unprocessable(`runAt ${next.toISOString()} is in the past`, { runAt: ['is in the past'] });
-    }
+    next = assertRunAtAhead(task.runAt as Date, now);
   }
 
-  if (task.kind === 'digest' && task.payload.storeIds) {
-    const wanted = [...new Set(task.payload.storeIds)];
-    const found = await db.selectFrom('stores').select('id').where('id', 'in', wanted).execute();
-    const known = new Set(found.map((s) => s.id));
-    const unknown = wanted.filter((id) => !known.has(id));
-    if (unknown.length > 0) {
-      throw unprocessable(`no store has the id ${unknown.join(', ')}`, { 'payload.storeIds': unknown.map((id) => `${id} is not a store`) });
-    }
-  }
+  if (task.kind === 'digest' && task.payload.storeIds) await assertStoresExist(db, task.payload.storeIds);
 
   const row = await db
     .insertInto('scheduled_tasks')
@@ -416,6 +424,96 @@ export async function resumeScheduledTask(db: Database, id: string, scope: TaskS
     .executeTakeFirst();
   if (!row) throw notFound('the scheduled task');
   return presentTask(row);
+}
+
+/**
+ * A change to a task as callers give it; what is left out stays. Kind, chat and agent
+ * do not change. A task given a cron expression becomes recurring, one given `runAt`
+ * one-shot; the payload is checked against the task's kind.
+ */
+export const scheduledTaskPatchSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    cronExpression: scheduleFields.cronExpression,
+    timezone: scheduleFields.timezone,
+    runAt: scheduleFields.runAt,
+    payload: z.unknown().optional(),
+  })
+  .superRefine((patch, ctx) => {
+    if (patch.cronExpression !== undefined && patch.runAt !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['cronExpression'], message: 'give either cronExpression or runAt, not both' });
+    }
+  });
+export type ScheduledTaskPatch = z.input<typeof scheduledTaskPatchSchema>;
+
+const payloadSchemas = { reminder: reminderPayload, agent_check: agentCheckPayload, digest: digestPayload } as const;
+
+/**
+ * Changes a task. Its next run is worked out again when the schedule changes (a
+ * recurring task: its first slot after `now`; a one-shot task: the new `runAt`) and
+ * when a paused task is enabled, as resumeScheduledTask does; disabling keeps the
+ * schedule. An expression, time zone or `runAt` that is refused changes nothing.
+ */
+export async function updateScheduledTask(
+  db: Database,
+  id: string,
+  patch: ScheduledTaskPatch,
+  scope: TaskScope = {},
+  now: Date = new Date(),
+): Promise<ScheduledTask> {
+  const parsed = scheduledTaskPatchSchema.safeParse(patch);
+  if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error), 'The change to the scheduled task is not valid.');
+  const change = parsed.data;
+  if (!uuid.safeParse(id).success) throw notFound('the scheduled task');
+
+  return db.transaction().execute(async (trx) => {
+    // Held until the change commits: the clock skips a held task (SKIP LOCKED) and fires it by the new schedule.
+    let query = trx.selectFrom('scheduled_tasks').select(columns).where('id', '=', id).forUpdate();
+    if (scope.chatId !== undefined) query = query.where('chat_id', '=', scope.chatId);
+    const row = await query.executeTakeFirst();
+    if (!row) throw notFound('the scheduled task');
+    const task = presentTask(row);
+
+    let payload: ScheduledTask['payload'] | undefined;
+    if (change.payload !== undefined) {
+      const checked = payloadSchemas[task.kind].safeParse(change.payload);
+      if (!checked.success) throw invalid(fieldErrorsOf(checked.error, ['payload']), `The payload is not valid for a ${task.kind} task.`);
+      payload = checked.data;
+      const storeIds = task.kind === 'digest' ? (payload as DigestPayload).storeIds : undefined;
+      if (storeIds) await assertStoresExist(trx, storeIds);
+    }
+
+    let cron = task.cronExpression;
+    let runAt = task.runAt;
+    const zone = change.timezone === undefined ? task.timezone : assertTimeZone(change.timezone);
+    if (change.cronExpression !== undefined) [cron, runAt] = [change.cronExpression, null];
+    if (change.runAt !== undefined) [cron, runAt] = [null, assertRunAtAhead(change.runAt, now)];
+    const rescheduled = change.cronExpression !== undefined || change.runAt !== undefined || (change.timezone !== undefined && cron !== null);
+    const enabled = change.enabled ?? task.enabled;
+
+    let next = task.nextRunAt;
+    if (rescheduled || (enabled && !task.enabled)) {
+      if (cron !== null) next = nextRunAt(cron, zone, now);
+      else if (runAt !== null && change.runAt !== undefined) next = runAt;
+      else if (next === null) throw conflict('the one-shot task has run already; give it a new runAt or create a new task');
+    }
+
+    const updated = await trx
+      .updateTable('scheduled_tasks')
+      .set({
+        enabled,
+        cron_expression: cron,
+        run_at: runAt,
+        timezone: zone,
+        next_run_at: next,
+        ...(payload !== undefined && { payload: JSON.stringify(payload) }),
+        updated_at: sql<Date>`now()`,
+      })
+      .where('id', '=', task.id)
+      .returning(columns)
+      .executeTakeFirstOrThrow();
+    return presentTask(updated);
+  });
 }
 
 /** Deletes a task; a run already handed to the queue finds it gone and does nothing. Returns the task as it was. */

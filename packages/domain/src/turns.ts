@@ -269,6 +269,34 @@ export async function recordTurn(db: Database, record: TurnRecord): Promise<{ re
   });
 }
 
+/**
+ * The record of one run of a scheduled agent check. A check answers no one's message,
+ * yet its messages, tool calls, tokens and cost belong in the same records as every
+ * turn (recordTurn), where /usage and the monthly budget count them. So each run gets a
+ * conversation of the task's chat under the run's id, closed from the start — never the
+ * chat's open conversation, so the gateway adds nothing to it and no chat turn reads it
+ * — holding the check's prompt as the user message the run answers, written as the
+ * person who set the check up. Opened again for the same run, it is the same record.
+ */
+export async function openCheckRecord(
+  db: Database,
+  input: { runId: string; chatId: string; agent: AgentName; userId: string | null; prompt: string },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const opened = await trx
+      .insertInto('conversations')
+      .values({ id: input.runId, chat_id: input.chatId, user_id: input.userId, agent: input.agent, closed_at: sql<Date>`now()` })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!opened) return;
+    await trx
+      .insertInto('messages')
+      .values({ conversation_id: input.runId, role: 'user', content: jsonb([{ type: 'text', text: input.prompt }]), user_id: input.userId })
+      .execute();
+  });
+}
+
 // ---------------------------------------------------------------- team settings
 
 export const TEAM_TIMEZONE_SETTING = 'team.timezone';

@@ -31,6 +31,7 @@ export const tags = {
   Reports: 'Profit and loss',
   Knowledge: "The team's videos: add transcripts, follow their ingestion, search them",
   Memories: 'What the agents remember, for every scope and person (admin)',
+  'Scheduled tasks': 'Reminders, agent checks and digests the scheduler runs',
   Documentation: 'This API description',
 } as const;
 export type Tag = keyof typeof tags;

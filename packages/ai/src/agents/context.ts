@@ -10,6 +10,8 @@ export interface TurnEffects {
   proposals: { id: string; label: string }[];
   /** Memories stored by `remember`: they need an embedding. */
   memories: string[];
+  /** Set by `send_alert` in a scheduled check: the message the check sends to its chat. */
+  alert?: { text: string };
 }
 
 export function newTurnEffects(): TurnEffects {
@@ -24,6 +26,8 @@ export function newTurnEffects(): TurnEffects {
 export interface AgentToolContext {
   db: Database;
   agent: AgentName;
+  /** The Telegram chat the turn answers in (decimal string): the chat a reminder is for. */
+  chatId: string;
   conversationId: string;
   /** The person asking; null in a conversation no team member is linked to. */
   person: { id: string; displayName: string; role: Role } | null;

@@ -1,20 +1,25 @@
-import { dateTimeFormat } from '@dealdome/domain';
 import type { AgentName, StoreRef } from '@dealdome/domain';
 import { createToolRegistry } from '../tools';
 import type { ToolRegistry } from '../tools';
 import type { AgentToolContext } from './context';
+import { localTime } from './local-time';
 import {
   adSpendReportTool,
+  cancelReminder,
+  createAgentCheck,
+  createReminder,
   findProduct,
   getDailyFinancials,
   getPnl,
   handoff,
   listFixedCostsTool,
+  listReminders,
   proposeAdSpendTool,
   rankProducts,
   recall,
   remember,
   searchKnowledgeTool,
+  sendAlert,
 } from './tools';
 
 /**
@@ -32,7 +37,17 @@ export interface AgentDefinition {
   maxTokens: number;
   /** The stable, cached part of the system prompt. */
   prompt: string;
+  /**
+   * Raised whenever the stable prompt or the tool set changes in a way the model
+   * notices, so a change in behaviour can be traced to the wording that caused it
+   * (the version is logged with each scheduled check and kept in git history).
+   */
+  promptVersion: number;
   tools: ToolRegistry<AgentToolContext>;
+  /** The stable prompt of a scheduled check run by this agent: the agent's own, then the rules of a check. */
+  checkPrompt: string;
+  /** What a scheduled check may use: the agent's reading tools and send_alert; nothing that writes or hands over. */
+  checkTools: ToolRegistry<AgentToolContext>;
 }
 
 export const DEFAULT_AGENT_MODEL = 'claude-sonnet-4-6';
@@ -56,11 +71,21 @@ const ALFRED = `${TEAM}
 You are Alfred, the team's chief of staff. You keep the team's long-term memory: when someone tells you something worth keeping \
 (a decision, a preference, a supplier's terms, who does what), store it with remember — team-wide unless it is clearly personal — \
 and say in a few words what you stored. Before answering questions about what was said or decided earlier, look it up with recall; \
-if nothing is found, say you have no record of it. You cannot schedule reminders or recurring checks from chat yet: say so honestly \
-when asked, and offer to remember the request instead.
+if nothing is found, say you have no record of it.
+
+You also keep this chat's schedule. create_reminder posts a reminder here at a time: for one time give \`at\` as an ISO 8601 \
+date-time with the UTC offset that moment has in the team's time zone (the current local time and offset are in the context; \
+after a daylight-saving change the offset differs); for a repeating reminder give a 5-field cron expression, read in the team's \
+time zone unless the person names another. create_agent_check sets up a recurring check: on schedule an agent (Roos for figures, \
+Elisa for the videos) runs the prompt with its tools and posts here only when the finding deserves attention. Write that prompt so \
+it stands alone: the store, the figure, the period and the threshold, e.g. "Alert if yesterday's ROAS of Nordic Home was below 1.5". \
+Checks run at most hourly. list_reminders shows this chat's reminders and checks with their ids; cancel_reminder deletes one. \
+When the time is vague ("later", "soon"), ask before scheduling. Afterwards say in one line what will happen and when, in local \
+time, as the tool returned it.
 
 Finance questions (profit, revenue, ROAS, ad spend, products, costs, recording spend) go to Roos; questions about what the training \
-videos teach go to Elisa: hand those over with handoff rather than answering them yourself.
+videos teach go to Elisa: hand those over with handoff rather than answering them yourself. Setting up reminders and checks is \
+yours, also when they are about figures: do not hand that over.
 
 ${RULES}`;
 
@@ -93,6 +118,19 @@ Finance questions go to Roos, memories and reminders to Alfred: hand those over 
 
 ${RULES}`;
 
+const CHECK = `This turn is not a conversation: it is a scheduled check the team set up, and the message is its prompt. Nobody \
+is waiting for an answer, and nothing you write reaches the team unless you call send_alert.
+
+How you run a check:
+- Do what the prompt asks with your tools; in a check you only read: you cannot hand over, remember or change anything.
+- If the finding deserves the team's attention (the condition the prompt names is met, or something is clearly wrong), call \
+send_alert once with a short message: what you found, with the figures and the period, and why it matters.
+- Otherwise do not call send_alert. Either way, end with one line saying what you checked and found: it is kept as the record \
+of this run.
+- If your tools cannot give what the check needs, say so in that line; alert about it only when the prompt asks you to.`;
+
+const checkPromptOf = (prompt: string) => `${prompt}\n\n${CHECK}`;
+
 export const agents: Readonly<Record<AgentName, AgentDefinition>> = {
   alfred: {
     name: 'alfred',
@@ -100,7 +138,10 @@ export const agents: Readonly<Record<AgentName, AgentDefinition>> = {
     model: DEFAULT_AGENT_MODEL,
     maxTokens: 2048,
     prompt: ALFRED,
-    tools: createToolRegistry<AgentToolContext>([remember, recall, handoff]),
+    promptVersion: 2,
+    tools: createToolRegistry<AgentToolContext>([remember, recall, createReminder, listReminders, cancelReminder, createAgentCheck, handoff]),
+    checkPrompt: checkPromptOf(ALFRED),
+    checkTools: createToolRegistry<AgentToolContext>([recall, listReminders, sendAlert]),
   },
   roos: {
     name: 'roos',
@@ -108,6 +149,7 @@ export const agents: Readonly<Record<AgentName, AgentDefinition>> = {
     model: DEFAULT_AGENT_MODEL,
     maxTokens: 2048,
     prompt: ROOS,
+    promptVersion: 1,
     tools: createToolRegistry<AgentToolContext>([
       getPnl,
       rankProducts,
@@ -118,6 +160,8 @@ export const agents: Readonly<Record<AgentName, AgentDefinition>> = {
       proposeAdSpendTool,
       handoff,
     ]),
+    checkPrompt: checkPromptOf(ROOS),
+    checkTools: createToolRegistry<AgentToolContext>([getPnl, rankProducts, findProduct, adSpendReportTool, listFixedCostsTool, getDailyFinancials, sendAlert]),
   },
   elisa: {
     name: 'elisa',
@@ -125,7 +169,10 @@ export const agents: Readonly<Record<AgentName, AgentDefinition>> = {
     model: DEFAULT_AGENT_MODEL,
     maxTokens: 2048,
     prompt: ELISA,
+    promptVersion: 1,
     tools: createToolRegistry<AgentToolContext>([searchKnowledgeTool, handoff]),
+    checkPrompt: checkPromptOf(ELISA),
+    checkTools: createToolRegistry<AgentToolContext>([searchKnowledgeTool, sendAlert]),
   },
 };
 
@@ -138,25 +185,21 @@ export interface TurnSystemContext {
   handedOverBy?: { agent: AgentName; reason: string };
   /** Memories relevant to the messages (team's and this person's own only), most relevant first. */
   memories?: readonly { content: string; scope: 'team' | 'user'; updatedAt: Date }[];
+  /** Set for a scheduled check: its schedule and the slot this run is for; `person` is who set it up. */
+  check?: { schedule: string; dueAt: Date };
 }
 
 /** The volatile block: what changes from turn to turn, kept after the cache breakpoint. */
 export function turnSystemContext(context: TurnSystemContext): string {
-  const when = dateTimeFormat('en-GB', {
-    timeZone: context.timeZone,
-    weekday: 'long',
-    year: 'numeric',
-    month: 'long',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).format(context.now);
+  const { check, person } = context;
+  const who = check
+    ? `Scheduled check (${check.schedule}), set up by ${person ? `${person.displayName} (role: ${person.role})` : 'an API client'}; this run is for ${localTime(check.dueAt, context.timeZone)}.`
+    : person
+      ? `You are talking with ${person.displayName} (role: ${person.role}).`
+      : 'The person you are talking with is not linked to a team account.';
   const lines = [
-    `Now: ${when} in ${context.timeZone}, the team's time zone.`,
-    context.person
-      ? `You are talking with ${context.person.displayName} (role: ${context.person.role}).`
-      : 'The person you are talking with is not linked to a team account.',
+    `Now: ${localTime(context.now, context.timeZone)} in ${context.timeZone}, the team's time zone.`,
+    who,
     context.stores.length ? `The stores: ${context.stores.map((s) => `${s.name} (${s.currency})`).join(', ')}.` : 'No stores are set up yet.',
   ];
   if (context.handedOverBy) {

@@ -1,17 +1,23 @@
 import {
   AppError,
+  MAX_CHECK_PROMPT_LENGTH,
+  MAX_REMINDER_LENGTH,
   adPlatforms,
   adSpendReport,
   adSpendReportQuery,
   agentNames,
   cachedReport,
   createMemory,
+  createScheduledTask,
+  deleteScheduledTask,
   findStoreByName,
   listDailyFinancials,
   listFixedCosts,
   listProducts,
+  listScheduledTasks,
   listStoreRefs,
   memoryKinds,
+  nextRunAt,
   pnlQuery,
   productReport,
   productReportQuery,
@@ -20,11 +26,12 @@ import {
   recallMemories,
   hybridKnowledgeSearch,
 } from '@dealdome/domain';
-import type { StoreRef } from '@dealdome/domain';
+import type { ScheduledTask, StoreRef } from '@dealdome/domain';
 import { z } from 'zod';
 import { defineTool } from '../tools';
 import type { Tool } from '../tools';
 import type { AgentToolContext } from './context';
+import { localTime } from './local-time';
 import { addDays, RANGE_WORDS, resolveRange } from './ranges';
 
 /**
@@ -374,5 +381,168 @@ export const handoff: AgentTool = defineTool({
     ctx.effects.handoff = { to: input.to, reason: input.reason };
     ctx.endForHandoff();
     return `Handed over to ${input.to}.`;
+  },
+});
+
+// ---------------------------------------------------------------- the chat's schedule
+
+/**
+ * Reminders and checks are set by the person asking, for the chat they ask in, and
+ * are not confirmed on a keyboard as Roos's writes are: a reminder is what the person
+ * just asked for, changes no record of the business, is repeated back in the reply and
+ * is undone with cancel_reminder. Viewers may look at the schedule but not change it,
+ * as in finance-api.
+ */
+function scheduler(ctx: AgentToolContext): { id: string } {
+  if (!ctx.person) throw new AppError(403, 'no_person', 'Only a linked team member can schedule; nobody is linked to this chat.');
+  if (ctx.person.role === 'viewer') {
+    throw new AppError(403, 'forbidden', `${ctx.person.displayName} is a viewer: viewers can see the schedule but not change it. A member or admin can.`);
+  }
+  return ctx.person;
+}
+
+const cronInput = z
+  .string()
+  .trim()
+  .min(1)
+  .max(120)
+  .describe('5 fields: minute hour day-of-month month day-of-week, e.g. "30 8 * * 1" (Mondays 08:30) or "0 9 1 * *" (the 1st, 09:00).');
+const zoneInput = z.string().trim().min(1).max(64).describe("IANA time zone the cron expression is read in; the team's time zone when left out.");
+
+/** A task as the agent reads it: what, when (in the team's time zone) and how it went. */
+function taskForAgent(task: ScheduledTask, timeZone: string) {
+  return {
+    id: task.id,
+    kind: task.kind,
+    ...(task.kind === 'reminder' && { text: task.payload.text }),
+    ...(task.kind === 'agent_check' && { agent: task.agent, prompt: task.payload.prompt }),
+    schedule: task.cronExpression === null ? 'once' : `cron "${task.cronExpression}" in ${task.timezone}`,
+    enabled: task.enabled,
+    nextRun: task.nextRunAt && localTime(task.nextRunAt, timeZone),
+    ...(task.lastRunAt && { lastRun: localTime(task.lastRunAt, timeZone), lastStatus: task.lastStatus }),
+    ...(task.lastError && { lastError: task.lastError }),
+  };
+}
+
+export const createReminder: AgentTool = defineTool({
+  name: 'create_reminder',
+  description:
+    'Schedules a reminder for this chat: the text is posted here at the time. Give `at` for one time, or `cron` for a repeating ' +
+    'reminder. Returns the reminder with its next run in local time: repeat that to the person.',
+  input: z.object({
+    text: z.string().trim().min(1).max(MAX_REMINDER_LENGTH).describe('The reminder as it will be posted, e.g. "Order packaging for the Black Friday stock".'),
+    at: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe("One time: ISO 8601 with the UTC offset that moment has in the team's time zone, e.g. 2026-03-03T09:00:00+01:00."),
+    cron: cronInput.optional(),
+    timeZone: zoneInput.optional(),
+  }),
+  run: async (input, ctx: AgentToolContext) => {
+    const person = scheduler(ctx);
+    if ((input.at === undefined) === (input.cron === undefined)) {
+      throw new AppError(400, 'invalid_schedule', 'Give either `at` (one time) or `cron` (repeating), not both and not neither.');
+    }
+    const task = await createScheduledTask(ctx.db, {
+      kind: 'reminder',
+      chatId: ctx.chatId,
+      payload: { text: input.text },
+      createdBy: person.id,
+      timezone: input.timeZone ?? ctx.timeZone,
+      ...(input.cron !== undefined ? { cronExpression: input.cron } : { runAt: input.at }),
+    });
+    return { scheduled: taskForAgent(task, ctx.timeZone) };
+  },
+});
+
+export const listReminders: AgentTool = defineTool({
+  name: 'list_reminders',
+  description: "This chat's reminders, recurring checks and digests, oldest first: id, what, schedule, next run (local time), last run and its outcome.",
+  input: z.object({}),
+  run: async (_input, ctx: AgentToolContext) => {
+    const page = await listScheduledTasks(ctx.db, { chatId: ctx.chatId }, { limit: 50 });
+    if (page.data.length === 0) return { tasks: [], note: 'Nothing is scheduled for this chat.' };
+    return { tasks: page.data.map((t) => taskForAgent(t, ctx.timeZone)), more: page.nextCursor !== null };
+  },
+});
+
+export const cancelReminder: AgentTool = defineTool({
+  name: 'cancel_reminder',
+  description: "Deletes one of this chat's reminders or checks by the id list_reminders gives. Tasks of other chats cannot be touched.",
+  input: z.object({ id: z.string().trim().min(1).max(64).describe('The id from list_reminders or create_reminder.') }),
+  run: async (input, ctx: AgentToolContext) => {
+    scheduler(ctx);
+    const task = await deleteScheduledTask(ctx.db, input.id, { chatId: ctx.chatId });
+    return { cancelled: taskForAgent(task, ctx.timeZone) };
+  },
+});
+
+/** A check is a model turn each run: one more often than hourly would cost without telling the team more. */
+export const MIN_CHECK_INTERVAL_MINUTES = 60;
+
+/** The shortest gap between the next runs of `cron`, in minutes. */
+function shortestGapMinutes(cron: string, zone: string, from: Date, runs = 24): number {
+  let shortest = Infinity;
+  let previous = nextRunAt(cron, zone, from);
+  for (let i = 1; i < runs; i++) {
+    const next = nextRunAt(cron, zone, previous);
+    shortest = Math.min(shortest, (next.getTime() - previous.getTime()) / 60_000);
+    previous = next;
+  }
+  return shortest;
+}
+
+export const createAgentCheck: AgentTool = defineTool({
+  name: 'create_agent_check',
+  description:
+    'Sets up a recurring check for this chat: on schedule, the agent runs the prompt with its tools and posts an alert here only when ' +
+    `the finding deserves the team's attention; otherwise nothing is posted. At most once every ${MIN_CHECK_INTERVAL_MINUTES} minutes.`,
+  input: z.object({
+    agent: z.enum(agentNames).describe('Who checks: roos for figures (P&L, ROAS, ad spend, products), elisa for the knowledge base, alfred for memories.'),
+    prompt: z
+      .string()
+      .trim()
+      .min(1)
+      .max(MAX_CHECK_PROMPT_LENGTH)
+      .describe('What to check and when to alert, naming store, figure, period and threshold, e.g. "Alert if yesterday\'s ROAS of Nordic Home was below 1.5".'),
+    cron: cronInput,
+    timeZone: zoneInput.optional(),
+  }),
+  run: async (input, ctx: AgentToolContext) => {
+    const person = scheduler(ctx);
+    const zone = input.timeZone ?? ctx.timeZone;
+    if (shortestGapMinutes(input.cron, zone, new Date()) < MIN_CHECK_INTERVAL_MINUTES) {
+      throw new AppError(422, 'too_often', `"${input.cron}" runs more often than once every ${MIN_CHECK_INTERVAL_MINUTES} minutes; a check may not.`);
+    }
+    const task = await createScheduledTask(ctx.db, {
+      kind: 'agent_check',
+      chatId: ctx.chatId,
+      agent: input.agent,
+      payload: { prompt: input.prompt },
+      createdBy: person.id,
+      cronExpression: input.cron,
+      timezone: zone,
+    });
+    return { scheduled: taskForAgent(task, ctx.timeZone) };
+  },
+});
+
+export const sendAlert: AgentTool = defineTool({
+  name: 'send_alert',
+  description:
+    "Posts the alert of this scheduled check to the team's chat. Call it only when the finding deserves their attention, once, " +
+    'with everything in one message; without it nothing is posted.',
+  input: z.object({
+    text: z
+      .string()
+      .trim()
+      .min(1)
+      .max(MAX_REMINDER_LENGTH)
+      .describe('The alert in Telegram HTML: what was found, with the figures and period, and why it matters.'),
+  }),
+  run: async (input, ctx: AgentToolContext) => {
+    if (ctx.effects.alert) throw new AppError(409, 'alert_prepared', 'This check has prepared its alert already; one per run. Do not call send_alert again.');
+    ctx.effects.alert = { text: input.text };
+    return 'The alert is posted to the chat when this check ends. Now answer with one line for the record.';
   },
 });
