@@ -115,6 +115,6 @@ describe('POST /v1/webhooks/shopify', () => {
 
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect((await res.json()).errors).toEqual({ 'X-Shopify-Shop-Domain': ['is a required header'], 'X-Shopify-Webhook-Id': ['is a required header'] });
+    expect(((await res.json()) as { errors: unknown }).errors).toEqual({ 'X-Shopify-Shop-Domain': ['is a required header'], 'X-Shopify-Webhook-Id': ['is a required header'] });
   });
 });

@@ -20,8 +20,8 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { migrate, openDatabase } from '@dealdome/db';
 import { createScratchDatabase } from '@dealdome/db/testing';
-import { addProductCost, connectShopifyStore, createProduct, createStore, ordersPageSize, shopifyClientFor, shopifyConnection, syncShopifyOrders, systemClock } from '@dealdome/domain';
-import type { Clock } from '@dealdome/domain';
+import { addProductCost, connectShopifyStore, createProduct, createStore, ordersPageSize, shopifyClientFor, shopifyConnection, syncShopifyOrders, systemShopifyClock } from '@dealdome/domain';
+import type { ShopifyClock } from '@dealdome/domain';
 import { FakeShopify } from '@dealdome/testkit';
 import type { FakeShopifyOrderInput } from '@dealdome/testkit';
 
@@ -34,7 +34,7 @@ const PRODUCTS = 40;
 const KEY = randomBytes(32);
 
 /** Real time plus every wait it was asked to sleep, which it adds instead of sleeping. */
-class SkipAheadClock implements Clock {
+class SkipAheadClock implements ShopifyClock {
   private skipped = 0;
   now(): number {
     return Date.now() + this.skipped;
@@ -99,7 +99,7 @@ function orders(count: number, start: number, span: number): FakeShopifyOrderInp
 }
 
 async function main(): Promise<void> {
-  const clock: Clock = CLOCK === 'skip' ? new SkipAheadClock() : systemClock;
+  const clock: ShopifyClock = CLOCK === 'skip' ? new SkipAheadClock() : systemShopifyClock;
   const scratch = await createScratchDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   const fake = await FakeShopify.start({ shopDomain: 'bench-shop.myshopify.com', maximumAvailable: BUCKET, restoreRate: RESTORE_RATE, clock });
   await migrate(scratch.url);

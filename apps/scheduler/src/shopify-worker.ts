@@ -14,7 +14,7 @@ import {
   ShopifySyncBusyError,
   syncShopifyOrders,
 } from '@dealdome/domain';
-import type { Clock, SyncShopifyResult } from '@dealdome/domain';
+import type { ShopifyClock, SyncShopifyResult } from '@dealdome/domain';
 import { catalog, createWorker, jobIds, payloadSchema, retention } from '@dealdome/queues';
 import type { JobPayload, ManagedWorker, Producer } from '@dealdome/queues';
 
@@ -48,7 +48,7 @@ export interface ShopifySyncWorkerDeps {
   alertAfterFailures?: number;
   /** Raises the "sync failing" alert (a notification for the team). */
   onSyncFailing?: (failure: { storeId: string; consecutiveFailures: number; error: string }) => Promise<void>;
-  clock?: Clock;
+  clock?: ShopifyClock;
 }
 
 export type ShopifySyncJobResult =

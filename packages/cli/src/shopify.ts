@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { createLogger, envUrl, parseEnv } from '@dealdome/config';
 import type { DatabaseHandle } from '@dealdome/db';
 import { connectShopifyStore, findStoreId, shopifyApiVersion, shopifyClientFor, shopifyConnection, syncShopifyOrders } from '@dealdome/domain';
-import type { SyncProgress } from '@dealdome/domain';
+import type { ShopifySyncProgress } from '@dealdome/domain';
 
 /**
  * `pnpm dealdome shopify:connect` and `shopify:backfill`: give a store its Admin API
@@ -101,7 +101,7 @@ export function registerShopifyCommands(
             logger,
             signal: interrupt.signal,
             rewrite: options.rewrite ?? false,
-            onProgress: (progress: SyncProgress) => {
+            onProgress: (progress: ShopifySyncProgress) => {
               const at = progress.cursor ? Date.parse(progress.cursor) - since.getTime() : 0;
               bar.update(Math.min(span, Math.max(0, at)), { read: progress.read, written: progress.written, points: Math.round(progress.pointsUsed) });
             },

@@ -80,7 +80,7 @@ export const jobIds = {
   ingestTranscript: (videoId: string) => `ingest-transcript-${videoId}`,
   embedMemory: (memoryId: string) => `embed-memory-${memoryId}`,
   reviewMemory: (memoryId: string) => `review-memory-${memoryId}`,
-  /** Webhook deliveries for a store within one window (see webhookSyncWindow) share one sync. */
+  /** Webhook deliveries for a store within one window (see shopifyWebhookSyncWindow) share one sync. */
   shopifyWebhookSync: (storeId: string, window: number) => `sync-store-webhook-${storeId}-${window}`,
   /** The job scheduler that syncs a store's orders every 15 minutes. */
   shopifySchedule: (storeId: string) => `shopify-sync-${storeId}`,

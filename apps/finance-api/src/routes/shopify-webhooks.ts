@@ -2,7 +2,7 @@ import express from 'express';
 import type { Request, RequestHandler } from 'express';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
-import { invalid, recordShopifyWebhook, SHOPIFY_SYNC_TOPICS, unauthorized, verifyShopifyHmac, webhookSyncWindow } from '@dealdome/domain';
+import { invalid, recordShopifyWebhook, SHOPIFY_SYNC_TOPICS, unauthorized, verifyShopifyHmac, shopifyWebhookSyncWindow } from '@dealdome/domain';
 import { jobIds } from '@dealdome/queues';
 import type { Producer } from '@dealdome/queues';
 import { z } from 'zod';
@@ -115,7 +115,7 @@ export function shopifyWebhookRoutes(api: Api, db: Database, producer: Producer,
       }
       if (!SHOPIFY_SYNC_TOPICS.has(delivery.topic)) return { outcome: 'ignored' as const, reason: `${delivery.topic} does not change the finance figures` };
 
-      const { window, delayMs } = webhookSyncWindow(Date.now());
+      const { window, delayMs } = shopifyWebhookSyncWindow(Date.now());
       try {
         await producer.enqueue('shopify-sync', 'sync-store', { storeId: recorded.storeId, reason: 'webhook' }, { jobId: jobIds.shopifyWebhookSync(recorded.storeId, window), delay: delayMs });
       } catch (err) {

@@ -29,12 +29,12 @@ export interface ShopifyQueryCost {
 }
 
 /** Time, replaceable in tests and benches: `sleep` resolves early when the signal aborts. */
-export interface Clock {
+export interface ShopifyClock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-export const systemClock: Clock = {
+export const systemShopifyClock: ShopifyClock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
     new Promise((resolve) => {
@@ -94,7 +94,7 @@ export interface ShopifyClientOptions {
   apiVersion: string;
   /** Where the API is served; `https://{shopDomain}` by default. */
   baseUrl?: string;
-  clock?: Clock;
+  clock?: ShopifyClock;
   retry?: Partial<ShopifyRetryPolicy>;
   /** Per request. */
   timeoutMs?: number;
@@ -148,7 +148,7 @@ interface GraphQLAnswer {
 export class ShopifyClient {
   readonly endpoint: string;
   readonly stats: ShopifyClientStats = { requests: 0, throttled: 0, retries: 0, waitedMs: 0, pointsUsed: 0 };
-  private readonly clock: Clock;
+  private readonly clock: ShopifyClock;
   private readonly retry: ShopifyRetryPolicy;
   private readonly lastRequested = new Map<string, number>();
   private readonly memory: ShopifyBucketMemory;
@@ -156,7 +156,7 @@ export class ShopifyClient {
   constructor(private readonly options: ShopifyClientOptions) {
     const base = (options.baseUrl ?? `https://${options.shopDomain}`).replace(/\/+$/, '');
     this.endpoint = `${base}/admin/api/${encodeURIComponent(options.apiVersion)}/graphql.json`;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? systemShopifyClock;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.memory = options.bucketMemory ?? {};
   }

@@ -5,7 +5,7 @@ import { AppError, notFound, unprocessable } from '../errors';
 import { decryptSettingValue, encryptSettingValue, SettingDecryptionError } from '../settings';
 import { uuid } from '../values';
 import { ShopifyClient } from './client';
-import type { Clock, ShopifyBucketMemory } from './client';
+import type { ShopifyClock, ShopifyBucketMemory } from './client';
 
 /**
  * A store's Admin API access: its shop domain, the access token (AES-256-GCM at rest
@@ -124,7 +124,7 @@ export async function shopifyConnection(db: Database, storeId: string, encryptio
 export interface ShopifyClientSettings {
   /** SHOPIFY_API_BASE_URL: where every store's API is served unless the store names its own. */
   apiBaseUrl?: string | undefined;
-  clock?: Clock;
+  clock?: ShopifyClock;
   logger?: Logger;
 }
 

@@ -1,7 +1,7 @@
 export * from './client';
 export * from './credentials';
-export * from './orders';
-export * from './records';
-export * from './days';
+export { ordersPageCost, ordersPageSize } from './orders';
+export { ShopifyCurrencyMismatchError } from './records';
+export { rebuildShopifyDays } from './days';
 export * from './sync';
 export * from './webhooks';

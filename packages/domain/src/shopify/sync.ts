@@ -43,11 +43,11 @@ export interface SyncShopifyOptions {
   /** Orders written per transaction. */
   batchSize?: number;
   signal?: AbortSignal;
-  onProgress?: (progress: SyncProgress) => void;
+  onProgress?: (progress: ShopifySyncProgress) => void;
   logger?: Logger;
 }
 
-export interface SyncProgress {
+export interface ShopifySyncProgress {
   /** Orders read so far this round. */
   read: number;
   /** Orders whose changes were written. */

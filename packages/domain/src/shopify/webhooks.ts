@@ -35,7 +35,7 @@ export interface ShopifyWebhookDelivery {
   triggeredAt: Date | null;
 }
 
-export interface RecordedWebhook {
+export interface RecordedShopifyWebhook {
   /** 'duplicate': this delivery (webhook id) or event (event id) was received before. */
   outcome: 'new' | 'duplicate';
   /** The store with the delivery's shop domain, if any. */
@@ -43,7 +43,7 @@ export interface RecordedWebhook {
 }
 
 /** Records a delivery once; a second delivery of the same webhook or event is a duplicate. */
-export async function recordShopifyWebhook(db: Database, delivery: ShopifyWebhookDelivery): Promise<RecordedWebhook> {
+export async function recordShopifyWebhook(db: Database, delivery: ShopifyWebhookDelivery): Promise<RecordedShopifyWebhook> {
   const { rows } = await sql<{ store_id: string | null; inserted: boolean }>`
     WITH store AS (SELECT id FROM stores WHERE shop_domain = ${delivery.shopDomain.toLowerCase()}),
     inserted AS (
@@ -71,7 +71,7 @@ export async function pruneShopifyWebhookDeliveries(db: Database, before: Date):
 export const SHOPIFY_WEBHOOK_WINDOW_MS = 10_000;
 
 /** The window a delivery falls in, and how long until it closes. */
-export function webhookSyncWindow(now: number): { window: number; delayMs: number } {
+export function shopifyWebhookSyncWindow(now: number): { window: number; delayMs: number } {
   const window = Math.floor(now / SHOPIFY_WEBHOOK_WINDOW_MS);
   return { window, delayMs: (window + 1) * SHOPIFY_WEBHOOK_WINDOW_MS - now };
 }
