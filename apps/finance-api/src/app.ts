@@ -100,7 +100,7 @@ export function createApp(platform: Platform, env: Env): express.Express {
   });
   apiTokenRoutes(api, db);
   storeRoutes(api, db);
-  productRoutes(api, db);
+  productRoutes(api, db, platform.producer, embeddings);
   fixedCostRoutes(api, db);
   adSpendRoutes(api, db);
   dailyFinancialsRoutes(api, db);

@@ -185,6 +185,7 @@ describe('finance-api OpenAPI document, docs page and CSV answers', () => {
       await call('POST', '/v1/products', { token, body: { storeId: store.id, sku: 'MUG-2', name: 'Mug', costPrice: '3.50', currency: 'USD' } });
       await call('GET', `/v1/products?storeId=${store.id}`, { token });
       await call('GET', `/v1/products/${product.id}`, { token });
+      await call('GET', `/v1/products/search?q=MUG-1&storeId=${store.id}`, { token });
       await call('PATCH', `/v1/products/${product.id}`, { token, body: { status: 'winning' } });
       await call('POST', `/v1/products/${product.id}/costs`, { token, body: { costPrice: '3.7512', effectiveFrom: '2026-11-02' } });
       await call('GET', `/v1/products/${product.id}/costs`, { token });

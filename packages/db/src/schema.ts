@@ -266,6 +266,7 @@ export interface Products {
   sku: string;
   status: Generated<string>;
   store_id: string;
+  tsv: Generated<string | null>;
   updated_at: Generated<Timestamp>;
 }
 

@@ -48,7 +48,9 @@ const fixed2 = (value: number) => new Decimal(value).toDecimalPlaces(2).toFixed(
  * three currencies, products with costs, daily sales, ad spend on four platforms,
  * fixed costs and a daily exchange rate for every non-EUR currency. Amounts are
  * generated as decimal strings; nothing passes through a float on its way to SQL
- * except the generator's own noise.
+ * except the generator's own noise. The products are left without embeddings (this
+ * package has no queue): the embedding-worker queues every product without a vector
+ * when it starts, which `pnpm start` does after seeding.
  */
 export async function seedDemoData(db: Database, options: DemoOptions): Promise<DemoSummary> {
   const rand = random(options.seed ?? 42);

@@ -79,6 +79,10 @@ export const jobIds = {
   deliverMessage: (messageId: string) => `deliver-message-${messageId}`,
   ingestTranscript: (videoId: string) => `ingest-transcript-${videoId}`,
   embedMemory: (memoryId: string) => `embed-memory-${memoryId}`,
+  /** The product with the key of the text it is embedded by (productEmbeddingKey): an unchanged product adds nothing. */
+  embedProduct: (productId: string, textKey: string) => `embed-product-${productId}-${textKey}`,
+  /** A re-embedding backfill's batch: the key of its model and ids, so a restart re-queues nothing still kept. */
+  embedProductBatch: (batchKey: string) => `embed-products-${batchKey}`,
   reviewMemory: (memoryId: string) => `review-memory-${memoryId}`,
   /** Webhook deliveries for a store within one window (see shopifyWebhookSyncWindow) share one sync. */
   shopifyWebhookSync: (storeId: string, window: number) => `sync-store-webhook-${storeId}-${window}`,

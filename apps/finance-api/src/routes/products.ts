@@ -17,13 +17,21 @@ import {
   productInput,
   productOutput,
   productPageOutput,
+  productEmbeddingKey,
   productPatch,
   productPerformancePageOutput,
+  productSearchQuery,
+  searchProducts,
   updateProduct,
   upsertProductPerformance,
   uuid,
 } from '@dealdome/domain';
+import type { Product, ProductSearchHit, Wire } from '@dealdome/domain';
+import type { EmbeddingProvider } from '@dealdome/ai';
 import type { Database } from '@dealdome/db';
+import { jobIds } from '@dealdome/queues';
+import type { Producer } from '@dealdome/queues';
+import type { Request } from 'express';
 import { z } from 'zod';
 import type { Api } from '../http/api';
 import { actorId } from '../http/auth';
@@ -31,7 +39,42 @@ import { actorId } from '../http/auth';
 const idParam = z.object({ id: uuid });
 const dayParam = z.object({ id: uuid, date: isoDate });
 
-export function productRoutes(api: Api, db: Database): void {
+const productHitOutput = productOutput
+  .extend({
+    score: z.number().meta({ description: 'Reciprocal rank fusion: Σ 1/(60 + rank) over the sides that found the product; higher is better' }),
+    vectorSimilarity: z.number().nullable().meta({ description: 'Cosine similarity to the query; null when only the word search found the product' }),
+    textRank: z.number().int().min(1).nullable().meta({ description: 'Rank among the SKU and word matches (1 = best); null when nothing matched' }),
+    matchedBy: z.enum(['vector', 'text', 'both']).meta({ description: 'Which side found the product: its meaning, its SKU or words, or both' }),
+  })
+  .meta({ id: 'ProductSearchHit' }) satisfies z.ZodType<Wire<ProductSearchHit>>;
+const productSearchOutput = z
+  .object({
+    query: z.string(),
+    model: z.string().meta({ description: 'The embedding model the query was compared with', example: 'text-embedding-3-small' }),
+    hits: z.array(productHitOutput).meta({ description: 'Best first' }),
+  })
+  .meta({ id: 'ProductSearch', description: 'Products for a query, best first' });
+
+/**
+ * Queues the product's embedding, its row being committed. The job id carries the
+ * key of its text, so an unchanged product adds nothing while its job is kept; a
+ * finished job of that id is one whose text came back (renamed and renamed back)
+ * and is replaced, or the add would be a no-op. The write stands when this fails:
+ * the embedding-worker's start-up backfill embeds every product still without a
+ * vector.
+ */
+async function queueEmbedding(producer: Producer, product: Product, req: Request): Promise<void> {
+  const jobId = jobIds.embedProduct(product.id, productEmbeddingKey(product));
+  try {
+    const previous = await producer.queue('embeddings').getJob(jobId);
+    if (previous && ((await previous.isCompleted()) || (await previous.isFailed()))) await previous.remove();
+    await producer.enqueue('embeddings', 'embed', { kind: 'product', ids: [product.id] }, { jobId });
+  } catch (err) {
+    req.log.error({ err, productId: product.id }, 'queueing the product embedding failed; the embedding-worker backfills it when it starts');
+  }
+}
+
+export function productRoutes(api: Api, db: Database, producer: Producer, embeddings: EmbeddingProvider): void {
   api.route({
     operationId: 'listProducts',
     method: 'get',
@@ -46,6 +89,31 @@ export function productRoutes(api: Api, db: Database): void {
     csv: { filename: 'products' },
     handle: ({ query }) => listProducts(db, query, query),
   });
+  // Before /v1/products/:id, which would take "search" for an id.
+  api.route({
+    operationId: 'searchProducts',
+    method: 'get',
+    path: '/v1/products/search',
+    summary: 'Search products by meaning, words and SKU',
+    description:
+      'Hybrid search, as for the transcripts: the products nearest to the query in meaning (the embedding of their name and ' +
+      'description against the query\'s, same model) and those it names by SKU (whole, or its beginning: `NH-22` finds ' +
+      '`NH-2291`) or shares words with, fused by reciprocal rank (k = 60). A product found only by meaning is kept when it is ' +
+      'close enough, so an unrelated query answers few or no hits. `storeId` and `status` filter both sides. A product is ' +
+      'embedded shortly after it is created or renamed; until then only its SKU and words find it, as when the query cannot be embedded.',
+    tag: 'Products',
+    guard: 'read',
+    query: productSearchQuery,
+    status: 200,
+    response: productSearchOutput,
+    csv: { filename: 'product-search', rows: (answer) => answer.hits, row: productHitOutput },
+    handle: async ({ query }, { req }) => {
+      const { model, hits } = await searchProducts(db, embeddings, query, {
+        onEmbeddingFailure: (err) => req.log.warn({ err, model: embeddings.model }, 'embedding the query failed; searching its words only'),
+      });
+      return { query: query.q, model, hits };
+    },
+  });
   api.route({
     operationId: 'createProduct',
     method: 'post',
@@ -58,7 +126,11 @@ export function productRoutes(api: Api, db: Database): void {
     status: 201,
     response: productOutput,
     problems: [409, 422],
-    handle: ({ body }, { res }) => createProduct(db, body, actorId(res)),
+    handle: async ({ body }, { req, res }) => {
+      const product = await createProduct(db, body, actorId(res));
+      await queueEmbedding(producer, product, req);
+      return product;
+    },
   });
   api.route({
     operationId: 'getProduct',
@@ -77,7 +149,7 @@ export function productRoutes(api: Api, db: Database): void {
     method: 'patch',
     path: '/v1/products/:id',
     summary: 'Change a product',
-    description: 'The cost changes only through its history (POST /v1/products/{id}/costs).',
+    description: 'The cost changes only through its history (POST /v1/products/{id}/costs). A new name or description is embedded anew for search.',
     tag: 'Products',
     guard: 'write',
     params: idParam,
@@ -85,7 +157,11 @@ export function productRoutes(api: Api, db: Database): void {
     status: 200,
     response: productOutput,
     problems: [409],
-    handle: ({ params, body }) => updateProduct(db, params.id, body),
+    handle: async ({ params, body }, { req }) => {
+      const { product, needsEmbedding } = await updateProduct(db, params.id, body);
+      if (needsEmbedding) await queueEmbedding(producer, product, req);
+      return product;
+    },
   });
   api.route({
     operationId: 'deleteProduct',
