@@ -1,7 +1,53 @@
 import type { Logger, StartedService } from '@dealdome/config';
 import { startPlatformService } from '@dealdome/queues';
 import type { Env } from './env';
+import { startClock } from './clock';
+import { scheduleHousekeeping } from './housekeeping';
+import { createScheduledTasksWorker } from './worker';
 
-export function startScheduler(env: Env, logger: Logger): Promise<StartedService> {
-  return startPlatformService({ service: 'scheduler', env, logger, port: env.SCHEDULER_PORT, });
+/**
+ * The scheduler: the clock that queues due scheduled tasks, and the worker of the
+ * scheduled-tasks queue that runs them and the housekeeping job. Any number of
+ * replicas may run; the clock's claims and the job ids keep each slot to one run.
+ */
+export async function startScheduler(env: Env, logger: Logger): Promise<StartedService> {
+  let housekeeping: Promise<void> = Promise.resolve();
+  const service = await startPlatformService({
+    service: 'scheduler',
+    env,
+    logger,
+    port: env.SCHEDULER_PORT,
+    setup: ({ database, redis, producer }) => {
+      const worker = createScheduledTasksWorker({
+        db: database.db,
+        producer,
+        connection: redis,
+        prefix: env.QUEUE_PREFIX,
+        logger,
+        concurrency: env.SCHEDULER_CONCURRENCY,
+        retention: { telegramUpdatesDays: env.TELEGRAM_UPDATES_RETENTION_DAYS, searchMetricsDays: env.SEARCH_METRICS_RETENTION_DAYS },
+      });
+      const clock = startClock({ db: database.db, producer, logger, tickMs: env.SCHEDULER_TICK_MS });
+      housekeeping = scheduleHousekeeping(producer, env.HOUSEKEEPING_CRON, logger);
+      return {
+        consumers: [
+          {
+            name: 'scheduled-tasks',
+            // The clock stops first, so no run is queued while the worker drains.
+            close: async (deadlineMs: number) => {
+              await clock.close(deadlineMs);
+              await worker.close(deadlineMs);
+            },
+          },
+        ],
+      };
+    },
+  });
+  try {
+    await housekeeping;
+  } catch (err) {
+    await service.stop();
+    throw err;
+  }
+  return service;
 }

@@ -5,10 +5,14 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { agentNames } from './conversations';
 import type { AgentName } from './conversations';
+import { escapeHtml, fmt } from './delivery';
 import { AppError, conflict, invalid, notFound, unprocessable } from './errors';
 import type { FieldErrors } from './errors';
 import { decodeCursor, toPage } from './pagination';
 import type { Page, PageQuery } from './pagination';
+import { formatPnl } from './reports/pnl-message';
+import { profitAndLoss } from './reports/pnl';
+import type { PnlReport } from './reports/pnl';
 import { dateTimeOutput, idOutput } from './schemas/common';
 import { timeZone, uuid } from './values';
 
@@ -680,4 +684,61 @@ export async function recordTaskRun(db: Database, taskId: string, outcome: TaskR
     }))
     .where('id', '=', taskId)
     .execute();
+}
+
+// ---------------------------------------------------------------- what runs say
+
+/** A reminder as its notification (Telegram HTML; the text is escaped). */
+export function reminderMessage(payload: ReminderPayload): string {
+  return fmt.lines(fmt.bold('⏰ Reminder'), payload.text).html;
+}
+
+/** One store's part of a digest: its P&L for `day`, or why there is none. */
+export interface StoreDigest {
+  store: { id: string; name: string; timezone: string };
+  /** Yesterday in the store's time zone, as YYYY-MM-DD. */
+  day: string;
+  report: PnlReport | null;
+  /** Why the report could not be made (a 422 of the P&L, such as a missing exchange rate). */
+  problem: string | null;
+}
+
+/**
+ * Yesterday's P&L of each store of the digest (every store when it names none), in
+ * the store's currency, "yesterday" read in the store's own time zone at `at`. A
+ * store named by the task that no longer exists is left out.
+ */
+export async function dailyDigest(db: Database, payload: DigestPayload, at: Date): Promise<StoreDigest[]> {
+  let query = db
+    .selectFrom('stores')
+    // The database's calendar does the time-zone and day arithmetic (DST included).
+    .select(['id', 'name', 'timezone', sql<string>`to_char((${at}::timestamptz AT TIME ZONE timezone)::date - 1, 'YYYY-MM-DD')`.as('day')])
+    .orderBy('name')
+    .orderBy('id');
+  if (payload.storeIds) query = query.where('id', 'in', payload.storeIds);
+  const stores = await query.execute();
+  const digests: StoreDigest[] = [];
+  for (const s of stores) {
+    const store = { id: s.id, name: s.name, timezone: s.timezone };
+    try {
+      const report = await profitAndLoss(db, { storeId: s.id, from: s.day, to: s.day, groupBy: 'day' });
+      digests.push({ store, day: s.day, report, problem: null });
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status !== 422) throw err;
+      digests.push({ store, day: s.day, report: null, problem: err.message });
+    }
+  }
+  return digests;
+}
+
+/** The digest as one notification: a P&L message per store (the one /pnl sends), separated by an empty line. */
+export function digestMessage(digests: StoreDigest[]): string {
+  const title = fmt.bold('📊 Daily digest');
+  if (digests.length === 0) return fmt.lines(title, 'There are no stores to report on.').html;
+  const parts = digests.map(({ store, day, report, problem }) =>
+    report
+      ? formatPnl('yesterday', { from: day, to: day }, report.currency, report.totals, store.name)
+      : `<b>P&amp;L yesterday</b> (${day}, ${escapeHtml(store.name)}): cannot be made: ${escapeHtml(problem ?? 'unknown reason')}`,
+  );
+  return [title.html, ...parts].join('\n\n');
 }

@@ -6,6 +6,8 @@ import {
   createScheduledTask,
   createStore,
   createTaskNotification,
+  dailyDigest,
+  digestMessage,
   deleteScheduledTask,
   fireDueTasks,
   getScheduledTask,
@@ -13,6 +15,7 @@ import {
   nextRunAt,
   pauseScheduledTask,
   recordTaskRun,
+  reminderMessage,
   resumeScheduledTask,
   taskRunId,
 } from '../src';
@@ -340,5 +343,18 @@ describe('recording runs', () => {
     const ok = await getScheduledTask(db, task.id);
     expect(ok).toMatchObject({ lastStatus: 'ok', lastError: null, consecutiveFailures: 0 });
     expect(ok.lastRunAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('what runs say', () => {
+  it('when there are no stores, then the digest says so rather than sending an empty message', async () => {
+    await sql`TRUNCATE stores CASCADE`.execute(database.handle.db);
+    const digests = await dailyDigest(database.handle.db, {}, new Date());
+    expect(digests).toEqual([]);
+    expect(digestMessage(digests)).toBe('<b>📊 Daily digest</b>\nThere are no stores to report on.');
+  });
+
+  it('when a reminder text holds markup characters, then they are escaped for Telegram HTML', () => {
+    expect(reminderMessage({ text: 'cups & <saucers>' })).toBe('<b>⏰ Reminder</b>\ncups &amp; &lt;saucers&gt;');
   });
 });

@@ -17,6 +17,12 @@ export const catalog = {
     jobs: {
       /** Answer the user messages of one chat that are not yet answered, as one turn. */
       'run-turn': z.object({ chatId, conversationId: uuid, messageIds: z.array(uuid).min(1) }),
+      /**
+       * Run a scheduled agent check (a scheduled task of kind agent_check) for its slot: the
+       * task's agent gets the stored prompt, and its answer goes to the chat only when the
+       * agent decides it is worth sending. Queued by the scheduler's worker.
+       */
+      'run-check': z.object({ taskId: uuid, dueAt: z.iso.datetime({ offset: true }) }),
     },
     defaults: { attempts: 3, backoff: { type: 'exponential', delay: 2000 } },
   },
@@ -45,7 +51,10 @@ export const catalog = {
   },
   'scheduled-tasks': {
     jobs: {
+      /** Run one slot of a scheduled task; queued by the scheduler's clock. */
       'run-task': z.object({ taskId: uuid, dueAt: z.iso.datetime({ offset: true }) }),
+      /** Delete what has outlived its use (expired refresh tokens, old updates and search metrics); a BullMQ job scheduler adds it. */
+      housekeeping: z.object({}),
     },
     defaults: { attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
   },
@@ -70,6 +79,9 @@ export type JobPayload<Q extends QueueName, J extends JobName<Q>> = z.infer<(typ
 /** What is stored in Redis: the payload plus the trace carrier. */
 export type JobData<Q extends QueueName, J extends JobName<Q>> = JobPayload<Q, J> & { trace?: TraceCarrier };
 
+/** 2026-03-29T01:30:00.000Z → 20260329T013000.000Z. */
+const basicInstant = (instant: Date) => instant.toISOString().replace(/[-:]/g, '');
+
 /**
  * Job ids, one convention for every producer: a second add with the same id is a
  * no-op while the job is kept, so each is derived from the row the job carries.
@@ -84,6 +96,10 @@ export const jobIds = {
   /** A re-embedding backfill's batch: the key of its model and ids, so a restart re-queues nothing still kept. */
   embedProductBatch: (batchKey: string) => `embed-products-${batchKey}`,
   reviewMemory: (memoryId: string) => `review-memory-${memoryId}`,
+  /** One slot of a task. The instant is written in ISO 8601 basic format: BullMQ reserves ":" in job ids. */
+  runTask: (taskId: string, dueAt: Date) => `run-task-${taskId}-${basicInstant(dueAt)}`,
+  runCheck: (taskId: string, dueAt: Date) => `run-check-${taskId}-${basicInstant(dueAt)}`,
+  deliverNotification: (notificationId: string) => `deliver-notification-${notificationId}`,
   /** Webhook deliveries for a store within one window (see shopifyWebhookSyncWindow) share one sync. */
   shopifyWebhookSync: (storeId: string, window: number) => `sync-store-webhook-${storeId}-${window}`,
   /** The job scheduler that syncs a store's orders every 15 minutes. */

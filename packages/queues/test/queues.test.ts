@@ -50,6 +50,7 @@ describe('queues', () => {
           return { embedded: payload.ids.length };
         },
         'ingest-transcript': async () => undefined,
+        'review-memory': async () => undefined,
       },
       { connection: redis.redis, prefix: redis.prefix, logger },
     );
@@ -68,7 +69,7 @@ describe('queues', () => {
     const handled: string[] = [];
     const worker = createWorker(
       'scheduled-tasks',
-      { 'run-task': async (payload) => void handled.push(payload.taskId) },
+      { 'run-task': async (payload) => void handled.push(payload.taskId), housekeeping: async () => undefined },
       { connection: redis.redis, prefix: redis.prefix, logger },
     );
     workers.push(worker);
@@ -113,6 +114,7 @@ describe('queues', () => {
         // Ignores nothing but never finishes on its own: the abort signal is its only way out.
         'run-turn': (_payload, _job, signal) =>
           new Promise<void>(() => signal?.addEventListener('abort', () => (sawAbort = true))),
+        'run-check': async () => undefined,
       },
       settings,
     );
@@ -132,7 +134,7 @@ describe('queues', () => {
     expect(Date.now() - closing).toBeLessThan(2000);
     expect(sawAbort).toBe(true);
 
-    const rescuer = createWorker('agent-turns', { 'run-turn': async () => 'answered' }, settings);
+    const rescuer = createWorker('agent-turns', { 'run-turn': async () => 'answered', 'run-check': async () => undefined }, settings);
     workers.push(rescuer);
     await expect(job.waitUntilFinished(events, 15000)).resolves.toBe('answered');
     const finished = await producer.queue('agent-turns').getJob(job.id!);
