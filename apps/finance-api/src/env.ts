@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, embeddingEnv, envInt, envPort } from '@dealdome/config';
+import { baseEnvSchema, embeddingEnv, envEncryptionKey, envInt, envPort } from '@dealdome/config';
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
@@ -27,16 +27,7 @@ export const envSchema = baseEnvSchema.extend({
   /**
    * AES-256-GCM key for secret settings at rest: 32 bytes, base64 or hex. No default.
    */
-  SETTINGS_ENCRYPTION_KEY: z
-    .string({ message: 'required: 32 random bytes as base64 or 64 hex characters' })
-    .transform((value, ctx) => {
-      const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
-      if (key.length !== 32) {
-        ctx.addIssue({ code: 'custom', message: 'must decode to exactly 32 bytes (base64 or 64 hex characters)' });
-        return z.NEVER;
-      }
-      return key;
-    }),
+  SETTINGS_ENCRYPTION_KEY: envEncryptionKey(),
   /** The Shopify app's secret: webhooks are signed with it. Unset: every webhook is refused (401). */
   SHOPIFY_WEBHOOK_SECRET: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
   /** Hops of reverse proxies in front of the API, so client addresses are read from X-Forwarded-For. */

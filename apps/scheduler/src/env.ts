@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, envInt, envPort } from '@dealdome/config';
+import { baseEnvSchema, envEncryptionKey, envInt, envPort, shopifyEnv } from '@dealdome/config';
 import { AppError, nextRunAt } from '@dealdome/domain';
 
 const cronExpression = (fallback: string) =>
@@ -30,6 +30,13 @@ export const envSchema = baseEnvSchema.extend({
   TELEGRAM_UPDATES_RETENTION_DAYS: envInt(30, 1),
   /** Days search_metrics rows are kept. */
   SEARCH_METRICS_RETENTION_DAYS: envInt(90, 1),
+  /** Decrypts the stores' Shopify access tokens (the same key as finance-api's). */
+  SETTINGS_ENCRYPTION_KEY: envEncryptionKey(),
+  ...shopifyEnv,
+  /** shopify-sync jobs one replica runs at once (each one store). */
+  SHOPIFY_SYNC_CONCURRENCY: envInt(2, 1),
+  /** Consecutive failed sync rounds of a store after which the team is alerted. */
+  SHOPIFY_ALERT_AFTER_FAILURES: envInt(3, 1),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -3,6 +3,8 @@ import { startPlatformService } from '@dealdome/queues';
 import type { Env } from './env';
 import { startClock } from './clock';
 import { scheduleHousekeeping } from './housekeeping';
+import { syncFailingAlert } from './alerts';
+import { createShopifySyncWorker } from './shopify-worker';
 import { createScheduledTasksWorker } from './worker';
 
 /**
@@ -29,6 +31,18 @@ export async function startScheduler(env: Env, logger: Logger): Promise<StartedS
       });
       const clock = startClock({ db: database.db, producer, logger, tickMs: env.SCHEDULER_TICK_MS });
       housekeeping = scheduleHousekeeping(producer, env.HOUSEKEEPING_CRON, logger);
+      const shopify = createShopifySyncWorker({
+        db: database.db,
+        redis,
+        prefix: env.QUEUE_PREFIX,
+        producer,
+        logger,
+        encryptionKey: env.SETTINGS_ENCRYPTION_KEY,
+        apiBaseUrl: env.SHOPIFY_API_BASE_URL,
+        concurrency: env.SHOPIFY_SYNC_CONCURRENCY,
+        alertAfterFailures: env.SHOPIFY_ALERT_AFTER_FAILURES,
+        onSyncFailing: syncFailingAlert(database.db, producer, logger),
+      });
       return {
         consumers: [
           {
@@ -39,6 +53,7 @@ export async function startScheduler(env: Env, logger: Logger): Promise<StartedS
               await worker.close(deadlineMs);
             },
           },
+          { name: 'shopify-sync', close: (deadlineMs: number) => shopify.close(deadlineMs) },
         ],
       };
     },

@@ -1,7 +1,11 @@
 import { EnvError, parseEnv } from '@dealdome/config';
 import { envSchema } from '../src/env';
 
-const required = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/dealdome', REDIS_URL: 'redis://127.0.0.1:6379' };
+const required = {
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/dealdome',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  SETTINGS_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+};
 
 describe('the scheduler environment', () => {
   it('when only the required variables are set, then the clock, concurrency and retention take their defaults', () => {
@@ -11,6 +15,8 @@ describe('the scheduler environment', () => {
       HOUSEKEEPING_CRON: '17 3 * * *',
       TELEGRAM_UPDATES_RETENTION_DAYS: 30,
       SEARCH_METRICS_RETENTION_DAYS: 90,
+      SHOPIFY_SYNC_CONCURRENCY: 2,
+      SHOPIFY_ALERT_AFTER_FAILURES: 3,
     });
   });
 

@@ -35,7 +35,7 @@ describe('a reminder from the database to Telegram, scheduler and gateway as pro
           { ...common, BOT_GATEWAY_PORT: '0', TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_BASE_URL: telegram.url, TELEGRAM_POLL_TIMEOUT_SECONDS: '1' },
           { readyTimeoutMs: 60_000 },
         ),
-        startServiceProcess('scheduler', { ...common, SCHEDULER_PORT: '0', SCHEDULER_TICK_MS: '100' }, { readyTimeoutMs: 60_000 }),
+        startServiceProcess('scheduler', { ...common, SCHEDULER_PORT: '0', SCHEDULER_TICK_MS: '100', SETTINGS_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') }, { readyTimeoutMs: 60_000 }),
       ])),
     );
   }, 90_000);

@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { createLogger, envUrl, parseEnv } from '@dealdome/config';
+import { createLogger, envEncryptionKey, parseEnv, shopifyEnv } from '@dealdome/config';
 import type { DatabaseHandle } from '@dealdome/db';
 import { connectShopifyStore, findStoreId, shopifyApiVersion, shopifyClientFor, shopifyConnection, syncShopifyOrders } from '@dealdome/domain';
 import type { ShopifySyncProgress } from '@dealdome/domain';
@@ -11,23 +11,7 @@ import type { ShopifySyncProgress } from '@dealdome/domain';
  * access, and read its order history into the finance tables with a progress bar.
  */
 
-const unsetWhenEmpty = (value: unknown) => (value === '' ? undefined : value);
-
-/** SETTINGS_ENCRYPTION_KEY as the services read it: 32 bytes, base64 or 64 hex characters. */
-const encryptionKey = z.string({ message: 'required: 32 random bytes as base64 or 64 hex characters' }).transform((value, ctx) => {
-  const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
-  if (key.length !== 32) {
-    ctx.addIssue({ code: 'custom', message: 'must decode to exactly 32 bytes (base64 or 64 hex characters)' });
-    return z.NEVER;
-  }
-  return key;
-});
-
-const shopifyEnv = z.object({
-  SETTINGS_ENCRYPTION_KEY: encryptionKey,
-  /** Where the Admin API is served when a store does not name its own (a test double). */
-  SHOPIFY_API_BASE_URL: z.preprocess(unsetWhenEmpty, envUrl(['http', 'https']).optional()),
-});
+const cliShopifyEnv = z.object({ SETTINGS_ENCRYPTION_KEY: envEncryptionKey(), ...shopifyEnv });
 
 function wholeNumber(value: string, name: string, min: number, max: number): number {
   const n = Number(value);
@@ -48,7 +32,7 @@ export function registerShopifyCommands(
     .option('--api-version <version>', 'Admin API version', '2025-10')
     .option('--api-base-url <url>', "where this store's Admin API is served, when not at the shop domain")
     .action(async (options: { store: string; token?: string; apiVersion: string; apiBaseUrl?: string }) => {
-      const env = parseEnv('dealdome', shopifyEnv);
+      const env = parseEnv('dealdome', cliShopifyEnv);
       const accessToken = options.token ?? process.env.SHOPIFY_ACCESS_TOKEN;
       if (!accessToken) throw new Error('give the access token with --token or SHOPIFY_ACCESS_TOKEN');
       const version = shopifyApiVersion.safeParse(options.apiVersion);
@@ -74,7 +58,7 @@ export function registerShopifyCommands(
     .option('--rewrite', 'write orders again even when Shopify reports them unchanged (after a change to how orders are counted)')
     .action(async (options: { store: string; days: string; rewrite?: boolean }) => {
       const days = wholeNumber(options.days, '--days', 1, 3660);
-      const env = parseEnv('dealdome', shopifyEnv);
+      const env = parseEnv('dealdome', cliShopifyEnv);
       const logger = createLogger('dealdome-cli', { level: 'warn' });
       const result = await withDatabase(async ({ db }) => {
         const storeId = await findStoreId(db, options.store);

@@ -107,6 +107,22 @@ export const anthropicEnv = {
 /** A Claude model id, unset when empty. */
 export const envAnthropicModel = () => z.preprocess(unsetWhenEmpty, anthropicModel.optional());
 
+/** SETTINGS_ENCRYPTION_KEY: the AES-256-GCM key of secrets at rest, 32 bytes as base64 or 64 hex characters. No default. */
+export const envEncryptionKey = () =>
+  z.string({ message: 'required: 32 random bytes as base64 or 64 hex characters' }).transform((value, ctx) => {
+    const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+    if (key.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: 'must decode to exactly 32 bytes (base64 or 64 hex characters)' });
+      return z.NEVER;
+    }
+    return key;
+  });
+
+/** Where the Shopify Admin API is served when a store does not name its own (the fake in tests). */
+export const shopifyEnv = {
+  SHOPIFY_API_BASE_URL: z.preprocess(unsetWhenEmpty, httpUrl.optional()),
+};
+
 export const embeddingEnv = {
   /** Without a key the local hashing provider embeds (lexical, not semantic; see the README). */
   OPENAI_API_KEY: z.preprocess(unsetWhenEmpty, z.string().min(1).optional()),

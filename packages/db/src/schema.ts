@@ -337,14 +337,14 @@ export interface ShopifyOrderLines {
   order_id: string;
   product_id: string | null;
   quantity: number;
-  refunded_quantity: Generated<number>;
   refunded_amount: Generated<Numeric>;
-  shopify_line_id: string;
+  refunded_quantity: Generated<number>;
   restocked_quantity: Generated<number>;
-  sku: string | null;
+  shopify_line_id: string;
   shopify_variant_id: string | null;
-  title: string;
+  sku: string | null;
   tax: Generated<Numeric>;
+  title: string;
   total_discount: Generated<Numeric>;
   unit_price: Numeric;
 }
@@ -352,53 +352,52 @@ export interface ShopifyOrderLines {
 export interface ShopifyOrders {
   cancelled_at: Timestamp | null;
   currency: string;
-  id: Generated<string>;
   gross_sales: Generated<Numeric>;
+  id: Generated<string>;
   name: string;
   processed_at: Timestamp;
   raw: Json;
-  shopify_order_id: string;
   refunded_tax: Generated<Numeric>;
+  shopify_order_id: string;
   shopify_updated_at: Timestamp;
   store_id: string;
-  subtotal: Generated<Numeric>;
   /**
    * Line items after line and order discounts, before shipping and tax (Shopify's subtotal)
    */
+  subtotal: Generated<Numeric>;
   synced_at: Generated<Timestamp>;
-  total_discounts: Generated<Numeric>;
   taxes_included: Generated<boolean>;
   test: Generated<boolean>;
-  total_refunded: Generated<Numeric>;
+  total_discounts: Generated<Numeric>;
   /**
    * Money given back, tax included (Shopify's totalRefunded)
    */
+  total_refunded: Generated<Numeric>;
   total_shipping: Generated<Numeric>;
   total_tax: Generated<Numeric>;
   transaction_fees: Generated<Numeric>;
-}
   uncounted_fees: Json | null;
+}
 
 export interface ShopifySyncState {
   consecutive_failures: Generated<number>;
-  last_error: string | null;
   costs_seen_at: Timestamp | null;
-  last_started_at: Timestamp | null;
+  last_error: string | null;
   last_failed_at: Timestamp | null;
   last_run_days: Generated<number>;
   last_run_orders: Generated<number>;
   last_run_points: Generated<number>;
   last_run_throttled: Generated<number>;
+  last_started_at: Timestamp | null;
   last_synced_at: Timestamp | null;
-  orders_updated_at_cursor: Timestamp | null;
   orders_synced: Generated<Int8>;
+  orders_updated_at_cursor: Timestamp | null;
   status: Generated<string>;
   store_id: string;
-  updated_at: Generated<Timestamp>;
   unmatched_lines: Generated<number>;
+  updated_at: Generated<Timestamp>;
 }
 
-export interface Stores {
 export interface ShopifyWebhookDeliveries {
   event_id: string | null;
   received_at: Generated<Timestamp>;
@@ -409,6 +408,7 @@ export interface ShopifyWebhookDeliveries {
   webhook_id: string;
 }
 
+export interface Stores {
   created_at: Generated<Timestamp>;
   currency: string;
   id: Generated<string>;
@@ -494,8 +494,8 @@ export interface DB {
   shopify_order_lines: ShopifyOrderLines;
   shopify_orders: ShopifyOrders;
   shopify_sync_state: ShopifySyncState;
-  stores: Stores;
   shopify_webhook_deliveries: ShopifyWebhookDeliveries;
+  stores: Stores;
   telegram_link_codes: TelegramLinkCodes;
   telegram_updates: TelegramUpdates;
   users: Users;

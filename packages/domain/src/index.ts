@@ -29,6 +29,7 @@ export * from './conversations';
 export * from './telegram-link';
 export * from './memories';
 export * from './memory-review';
+export * from './alerts';
 export * from './turns';
 export * from './knowledge/transcripts';
 export * from './knowledge/search';
