@@ -44,16 +44,5 @@ export function retryDelayMs(policy: RetryPolicy, retry: number, serverWaitMs?: 
   return Math.ceil(exponential / 2 + (exponential / 2) * random());
 }
 
-/** Resolves after `ms`, or as soon as the signal aborts (never rejects). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
+/** Resolves after `ms`, or as soon as the signal aborts (never rejects); one implementation for the platform. */
+export { sleep } from '@dealdome/domain';

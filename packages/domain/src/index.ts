@@ -30,6 +30,7 @@ export * from './telegram-link';
 export * from './memories';
 export * from './memory-review';
 export * from './alerts';
+export * from './sleep';
 export * from './turns';
 export * from './knowledge/transcripts';
 export * from './knowledge/search';

@@ -1,4 +1,5 @@
 import type { Logger } from '@dealdome/config';
+import { sleep } from '../sleep';
 
 /**
  * A client of Shopify's Admin GraphQL API (`POST {base}/admin/api/{version}/graphql.json`)
@@ -36,17 +37,7 @@ export interface ShopifyClock {
 
 export const systemShopifyClock: ShopifyClock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      if (ms <= 0 || signal?.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-    }),
+  sleep,
 };
 
 export type ShopifyErrorKind =
