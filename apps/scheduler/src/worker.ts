@@ -104,7 +104,9 @@ export function createScheduledTasksWorker(deps: ScheduledTasksWorkerDeps): Mana
     }
     try {
       const result = await perform(task, dueAt, payload);
-      await recordTaskRun(db, task.id, { status: 'ok' });
+      // An agent check's outcome is agent-runtime's to record (run-check): recording 'ok'
+      // for merely queueing it would reset the failure count of a check that keeps failing.
+      if (result.outcome !== 'check-queued') await recordTaskRun(db, task.id, { status: 'ok' });
       log.info({ kind: task.kind, ...result }, 'task ran');
       return result;
     } catch (err) {
