@@ -20,6 +20,7 @@ import { fixedCostRoutes } from './routes/fixed-costs';
 import { fxRateRoutes } from './routes/fx-rates';
 import { knowledgeRoutes } from './routes/knowledge';
 import { memoryRoutes } from './routes/memories';
+import { notificationRoutes } from './routes/notifications';
 import { openApiRoutes } from './routes/openapi';
 import { productRoutes } from './routes/products';
 import { reportRoutes } from './routes/reports';
@@ -110,6 +111,7 @@ export function createApp(platform: Platform, env: Env): express.Express {
   knowledgeRoutes(api, db, embeddings);
   videoRoutes(api, db, platform.producer);
   memoryRoutes(api, db);
+  notificationRoutes(api, db, platform.producer);
   shopifyWebhookRoutes(api, db, platform.producer, env.SHOPIFY_WEBHOOK_SECRET, logger);
   scheduledTaskRoutes(api, db);
   openApiRoutes(api);

@@ -284,6 +284,8 @@ describe('finance-api OpenAPI document, docs page and CSV answers', () => {
       await call('GET', `/v1/scheduled-tasks/${task.id}`, { token });
       await call('PATCH', `/v1/scheduled-tasks/${task.id}`, { token, body: { enabled: false, cronExpression: '0 9 * * 1-5' } });
       await call('DELETE', `/v1/scheduled-tasks/${task.id}`, { token });
+      await call('GET', '/v1/notifications?status=failed', { token: viewer.accessToken });
+      await call('POST', '/v1/notifications/00000000-0000-4000-8000-000000000000/retry', { token });
 
       // Shopify webhooks: unsigned (this test app has no SHOPIFY_WEBHOOK_SECRET), so refused.
       await call('POST', '/v1/webhooks/shopify', { body: { id: 1 } });
