@@ -18,7 +18,9 @@ export interface ServiceProcess {
 
 /**
  * Runs an app's real entry point (apps/<name>/src/main.ts) as its own process, the
- * way an operator would, and waits until it logs that it serves.
+ * way an operator would, and waits until it logs that it serves (at LOG_LEVEL info
+ * or below: the "ready to serve" line is what is waited for). A process that exits
+ * or does not become ready in time is killed and the start fails.
  */
 export async function startServiceProcess(
   app: string,
@@ -36,7 +38,7 @@ export async function startServiceProcess(
   let buffered = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-  const url = await new Promise<string>((resolve, reject) => {
+  const ready = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${app} did not become ready within ${options.readyTimeoutMs ?? 20000} ms\n${stderr}`)),
       options.readyTimeoutMs ?? 20000,
@@ -65,6 +67,17 @@ export async function startServiceProcess(
       reject(new Error(`${app} exited with code ${code} before it was ready\n${stderr}`));
     });
   });
+  let url: string;
+  try {
+    url = await ready;
+  } catch (err) {
+    // A service that never became ready is not left running behind the failed test.
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    throw err;
+  }
 
   return {
     child,
