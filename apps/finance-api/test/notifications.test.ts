@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Producer } from '@dealdome/queues';
 import { sql } from 'kysely';
 import { useFinanceApi } from './harness';
 
@@ -6,15 +6,15 @@ describe('finance-api notifications', () => {
   const api = useFinanceApi();
   let member: Awaited<ReturnType<typeof api.userWithToken>>;
   let viewer: Awaited<ReturnType<typeof api.userWithToken>>;
-  let outbound: Queue;
+  let producer: Producer;
 
   beforeAll(async () => {
     member = await api.userWithToken('member');
     viewer = await api.userWithToken('viewer');
-    outbound = new Queue('telegram-outbound', { connection: api.redis.redis, prefix: api.redis.prefix });
+    producer = new Producer(api.redis.redis, api.redis.prefix);
   });
   afterAll(async () => {
-    await outbound.close();
+    await producer.close();
   });
   beforeEach(async () => {
     await sql`TRUNCATE notifications`.execute(api.db);
@@ -73,7 +73,7 @@ describe('finance-api notifications', () => {
     const retried = await api.request('POST', `/v1/notifications/${failed.id}/retry`, { token: member.accessToken });
     expect(retried.status).toBe(202);
     expect(retried.body).toMatchObject({ id: failed.id, status: 'pending', lastError: 'timeout' });
-    const job = await outbound.getJob(`deliver-notification-${failed.id}-retry-8`);
+    const job = await producer.queue('telegram-outbound').getJob(`deliver-notification-${failed.id}-retry-8`);
     expect(job?.name).toBe('deliver-notification');
     expect(job?.data).toMatchObject({ chatId: '-100200300', notificationId: failed.id });
 
