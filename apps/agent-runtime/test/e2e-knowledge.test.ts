@@ -1,5 +1,5 @@
 import { createUser } from '@dealdome/domain';
-import { FakeAnthropic, FakeTelegram, startServiceProcess, useTestDatabase, useTestRedis } from '@dealdome/testkit';
+import { FakeAnthropic, FakeTelegram, platformServiceEnv, startServiceProcess, useTestDatabase, useTestRedis } from '@dealdome/testkit';
 import type { AnthropicAnswer, RecordedAnthropicRequest, ServiceProcess, TelegramCall } from '@dealdome/testkit';
 
 const TOKEN = '5252:e2e-knowledge';
@@ -95,15 +95,7 @@ describe('an uploaded transcript answered by Elisa, gateway, embedding-worker an
   beforeAll(async () => {
     telegram = await FakeTelegram.start({ token: TOKEN, bot: { username: 'dealdome_bot' }, strictHtml: true });
     anthropic = await FakeAnthropic.start();
-    const common = {
-      DATABASE_URL: database.url,
-      REDIS_URL: redis.url,
-      QUEUE_PREFIX: redis.prefix,
-      HTTP_HOST: '127.0.0.1',
-      MIGRATE_ON_START: 'false',
-      SHUTDOWN_TIMEOUT_MS: '3000',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
-    };
+    const common = platformServiceEnv(database, redis);
     await Promise.all([
       start('bot-gateway', {
         ...common,

@@ -1,6 +1,6 @@
 import { addDays, todayIn } from '@dealdome/ai';
 import { createAdSpend, createStore, createUser, profitAndLoss, upsertDailyFinancials } from '@dealdome/domain';
-import { FakeAnthropic, FakeTelegram, startServiceProcess, useTestDatabase, useTestRedis } from '@dealdome/testkit';
+import { FakeAnthropic, FakeTelegram, platformServiceEnv, startServiceProcess, useTestDatabase, useTestRedis } from '@dealdome/testkit';
 import type { RecordedAnthropicRequest, ServiceProcess, TelegramCall } from '@dealdome/testkit';
 import { Queue } from 'bullmq';
 import { lastToolResult, textOf } from './harness';
@@ -25,13 +25,7 @@ describe('a question from Telegram to the reply, gateway and runtime as processe
     telegram = await FakeTelegram.start({ token: TOKEN, bot: { username: 'dealdome_bot' }, strictHtml: true });
     anthropic = await FakeAnthropic.start();
     const common = {
-      DATABASE_URL: database.url,
-      REDIS_URL: redis.url,
-      QUEUE_PREFIX: redis.prefix,
-      HTTP_HOST: '127.0.0.1',
-      MIGRATE_ON_START: 'false',
-      SHUTDOWN_TIMEOUT_MS: '3000',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+      ...platformServiceEnv(database, redis),
       ANTHROPIC_API_KEY: 'sk-ant-e2e',
     };
     const [gateway, runtime] = await Promise.all([

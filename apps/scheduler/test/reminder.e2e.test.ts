@@ -1,5 +1,5 @@
 import { createScheduledTask, getScheduledTask, taskRunId } from '@dealdome/domain';
-import { FakeTelegram, startServiceProcess, useTestDatabase, useTestRedis } from '@dealdome/testkit';
+import { FakeTelegram, platformServiceEnv, startServiceProcess, useTestDatabase, useTestRedis } from '@dealdome/testkit';
 import type { ServiceProcess } from '@dealdome/testkit';
 import { until } from './harness';
 
@@ -19,15 +19,7 @@ describe('a reminder from the database to Telegram, scheduler and gateway as pro
 
   beforeAll(async () => {
     telegram = await FakeTelegram.start({ token: TOKEN, bot: { username: 'dealdome_bot' }, strictHtml: true });
-    const common = {
-      DATABASE_URL: database.url,
-      REDIS_URL: redis.url,
-      QUEUE_PREFIX: redis.prefix,
-      HTTP_HOST: '127.0.0.1',
-      MIGRATE_ON_START: 'false',
-      SHUTDOWN_TIMEOUT_MS: '3000',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
-    };
+    const common = platformServiceEnv(database, redis);
     running.push(
       ...(await Promise.all([
         startServiceProcess(

@@ -98,3 +98,20 @@ export async function startServiceProcess(
     },
   };
 }
+
+/**
+ * The environment every service process of an end-to-end test shares: the test's
+ * database (already migrated by the fixture) and Redis prefix, loopback only, a short
+ * shutdown, and logs at TEST_LOG_LEVEL (info by default: the ready line is read from it).
+ */
+export function platformServiceEnv(database: { url: string }, redis: { url: string; prefix: string }): Record<string, string> {
+  return {
+    DATABASE_URL: database.url,
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: redis.prefix,
+    HTTP_HOST: '127.0.0.1',
+    MIGRATE_ON_START: 'false',
+    SHUTDOWN_TIMEOUT_MS: '3000',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+  };
+}
