@@ -8,6 +8,12 @@ import type { Producer } from '@dealdome/queues';
 
 /** Tasks claimed per transaction; a tick keeps claiming while batches come back full. */
 const BATCH_SIZE = 100;
+/**
+ * A run claimed this long after its time is a catch-up (no clock ran at its time),
+ * not the usual lag of a tick: well above SCHEDULER_TICK_MS and a busy tick, well
+ * below anything a person would notice as "the reminder came late".
+ */
+export const CATCH_UP_AFTER_MS = 60_000;
 
 export interface ClockOptions {
   db: Database;
@@ -59,8 +65,10 @@ export function startClock(options: ClockOptions): Clock {
       queued += runs.length;
       for (const run of runs) {
         const fields = { taskId: run.taskId, kind: run.kind, dueAt: run.dueAt, nextRunAt: run.nextRunAt };
-        if (run.missedSlots > 0) {
-          logger.warn({ ...fields, missedSlots: run.missedSlots }, 'task missed slots while no clock ran; it runs once for them');
+        // A late one-shot task or a daily task whose one slot passed during downtime
+        // misses no further slot, yet it still runs late: that is a catch-up too.
+        if (run.missedSlots > 0 || run.lateMs > CATCH_UP_AFTER_MS) {
+          logger.warn({ ...fields, lateMs: run.lateMs, missedSlots: run.missedSlots }, 'task runs late, once, for the slots that passed while no clock ran');
         } else {
           logger.debug(fields, 'task queued');
         }

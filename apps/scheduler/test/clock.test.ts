@@ -31,6 +31,7 @@ function clock(options: { tickMs?: number; producer?: RecordingProducer; logger?
 }
 
 const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000);
+const CATCH_UP_MESSAGE = 'task runs late, once, for the slots that passed while no clock ran';
 
 describe('the clock', () => {
   it('when two clocks race on the same database, then each due slot is queued by exactly one of them, once', async () => {
@@ -78,7 +79,7 @@ describe('the clock', () => {
 
     const { logger, lines } = capturingLogger('scheduler');
     const { producer } = clock({ logger });
-    const catchUp = await until(() => lines.find((l) => l.msg === 'task missed slots while no clock ran; it runs once for them'), 'the catch-up log line');
+    const catchUp = await until(() => lines.find((l) => l.msg === CATCH_UP_MESSAGE), 'the catch-up log line');
     await new Promise((r) => setTimeout(r, 150));
 
     const runs = producer.calls.filter((c) => c.payload.taskId === task.id);
@@ -90,6 +91,47 @@ describe('the clock', () => {
     const missed = (next.getTime() - lastSeen.getTime()) / 300_000 - 1;
     expect(missed).toBeGreaterThanOrEqual(12);
     expect(catchUp).toMatchObject({ level: 'warn', taskId: task.id, missedSlots: missed, dueAt: lastSeen.toISOString(), nextRunAt: next.toISOString() });
+    expect(catchUp.lateMs).toBeGreaterThanOrEqual(60 * 60_000);
+  });
+
+  it('when a daily task missed its one slot while the scheduler was down, then it fires once and the catch-up is logged with how late it ran', async () => {
+    const db = backends.db;
+    // A daily slot two hours ago (UTC wall clock), still unclaimed: the scheduler was down over it and only it.
+    const slot = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 2 * 60 * 60_000);
+    const task = await createScheduledTask(
+      db,
+      { kind: 'reminder', chatId: '80', cronExpression: `${slot.getUTCMinutes()} ${slot.getUTCHours()} * * *`, timezone: 'UTC', payload: { text: 'daily numbers' } },
+      new Date(slot.getTime() - 60_000),
+    );
+    expect(task.nextRunAt).toEqual(slot);
+    // The control: a task due a moment ago is the clock's usual lag, not a catch-up.
+    const onTime = await createScheduledTask(db, { kind: 'reminder', chatId: '81', runAt: new Date(Date.now() - 1000), payload: { text: 'now' } });
+
+    const { logger, lines } = capturingLogger('scheduler');
+    const { producer } = clock({ logger });
+    const catchUp = await until(() => lines.find((l) => l.msg === CATCH_UP_MESSAGE), 'the catch-up log line');
+    const queued = await until(() => lines.find((l) => l.msg === 'task queued' && l.taskId === onTime.id), 'the on-time task to be queued');
+    await new Promise((r) => setTimeout(r, 150));
+
+    expect(producer.calls.filter((c) => c.payload.taskId === task.id)).toEqual([
+      { queue: 'scheduled-tasks', job: 'run-task', payload: { taskId: task.id, dueAt: slot.toISOString() }, jobId: jobIds.runTask(task.id, slot) },
+    ]);
+    const next = new Date(slot.getTime() + 24 * 60 * 60_000);
+    expect((await getScheduledTask(db, task.id)).nextRunAt).toEqual(next);
+    expect(catchUp).toMatchObject({ level: 'warn', taskId: task.id, kind: 'reminder', missedSlots: 0, dueAt: slot.toISOString(), nextRunAt: next.toISOString() });
+    expect(catchUp.lateMs).toBeGreaterThanOrEqual(2 * 60 * 60_000);
+    expect(catchUp.lateMs).toBeLessThan(2 * 60 * 60_000 + 2 * 60_000);
+    expect(queued).toMatchObject({ level: 'debug' });
+    expect(lines.filter((l) => l.msg === CATCH_UP_MESSAGE).map((l) => l.taskId)).toEqual([task.id]);
+  });
+
+  it('when a one-shot task came due while the scheduler was down, then its late run is logged as a catch-up', async () => {
+    const task = await createScheduledTask(backends.db, { kind: 'reminder', chatId: '82', runAt: minutesAgo(10), payload: { text: 'once' } }, minutesAgo(11));
+    const { logger, lines } = capturingLogger('scheduler');
+    clock({ logger });
+    const catchUp = await until(() => lines.find((l) => l.msg === CATCH_UP_MESSAGE), 'the catch-up log line');
+    expect(catchUp).toMatchObject({ level: 'warn', taskId: task.id, missedSlots: 0, dueAt: task.runAt!.toISOString(), nextRunAt: null });
+    expect(catchUp.lateMs).toBeGreaterThanOrEqual(10 * 60_000);
   });
 
   it('when Redis refuses the job, then the claim rolls back and the same slot is queued on a later tick', async () => {

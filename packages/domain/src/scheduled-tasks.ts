@@ -542,6 +542,8 @@ export interface DueRun {
   nextRunAt: Date | null;
   /** Slots of a recurring task that passed after `dueAt` while nothing claimed it (downtime): they are not run, this one run covers them. */
   missedSlots: number;
+  /** How long after `dueAt` the run was claimed: a tick's worth normally, much more after downtime (the clock logs that as a catch-up). */
+  lateMs: number;
 }
 
 /** A task whose schedule no longer reads (changed by hand in the database): it is paused, not retried every tick. */
@@ -583,7 +585,8 @@ export async function fireDueTasks(db: Database, options: FireOptions): Promise<
     const runs: DueRun[] = [];
     const broken: BrokenSchedule[] = [];
     for (const row of rows) {
-      const base = { taskId: row.id, kind: row.kind as ScheduledTaskKind, dueAt: row.next_run_at };
+      const lateMs = Math.max(0, row.now.getTime() - row.next_run_at.getTime());
+      const base = { taskId: row.id, kind: row.kind as ScheduledTaskKind, dueAt: row.next_run_at, lateMs };
       if (row.cron_expression === null) {
         runs.push({ ...base, nextRunAt: null, missedSlots: 0 });
         continue;

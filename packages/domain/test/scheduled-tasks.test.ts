@@ -288,7 +288,7 @@ describe('claiming due tasks (fireDueTasks)', () => {
     await fireDueTasks(db, { limit: 10, at: back, dispatch: async (runs) => void fired.push(...runs) });
     await fireDueTasks(db, { limit: 10, at: back, dispatch: async (runs) => void fired.push(...runs) });
     expect(fired).toEqual([
-      { taskId: task.id, kind: 'reminder', dueAt: new Date('2026-05-04T11:00:00Z'), nextRunAt: new Date('2026-05-04T17:00:00Z'), missedSlots: 5 },
+      { taskId: task.id, kind: 'reminder', dueAt: new Date('2026-05-04T11:00:00Z'), nextRunAt: new Date('2026-05-04T17:00:00Z'), missedSlots: 5, lateMs: (5 * 60 + 20) * 60_000 },
     ]);
     expect((await getScheduledTask(db, task.id)).nextRunAt).toEqual(new Date('2026-05-04T17:00:00Z'));
   });
