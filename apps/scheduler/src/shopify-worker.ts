@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
 import {
+  findShopifySyncStatus,
   listShopifyStoreIds,
   pruneShopifyWebhookDeliveries,
   shopifyClientFor,
@@ -69,8 +70,7 @@ export function createShopifySyncWorker(deps: ShopifySyncWorkerDeps): ShopifySyn
   const alertAfter = deps.alertAfterFailures ?? 3;
 
   async function failed(storeId: string, err: unknown): Promise<void> {
-    const state = await deps.db.selectFrom('shopify_sync_state').select(['consecutive_failures']).where('store_id', '=', storeId).executeTakeFirst();
-    const failures = state?.consecutive_failures ?? 0;
+    const failures = (await findShopifySyncStatus(deps.db, storeId, 'orders'))?.consecutiveFailures ?? 0;
     const message = err instanceof Error ? err.message : String(err);
     logger.warn({ storeId, consecutiveFailures: failures, err: { message } }, 'Shopify sync failed');
     if (deps.onSyncFailing && failures === alertAfter) {

@@ -5,6 +5,7 @@ import {
   connectShopifyStore,
   createProduct,
   createStore,
+  findShopifySyncStatus,
   ordersPageCost,
   ordersPageSize,
   profitAndLoss,
@@ -165,10 +166,22 @@ describe('Shopify order sync into the finance tables', () => {
     expect(await days(store.id)).toEqual(EXPECTED_DAYS);
     expect(await products(store.id)).toEqual(EXPECTED_PRODUCTS);
     expect(result).toMatchObject({ read: 6, written: 6, days: ['2026-11-08', '2026-11-09', '2026-11-10'], unmatchedLines: 1, throttled: 0, cursor: '2026-11-10T12:00:05.000Z' });
-    const state = await db().selectFrom('shopify_sync_state').selectAll().where('store_id', '=', store.id).executeTakeFirstOrThrow();
-    expect(state).toMatchObject({ status: 'idle', last_error: null, consecutive_failures: 0, last_run_orders: 6, last_run_days: 3, unmatched_lines: 1, orders_synced: '6' });
-    expect(state.orders_updated_at_cursor).toEqual(new Date('2026-11-10T12:00:05Z'));
-    expect(state.last_synced_at).toBeInstanceOf(Date);
+    // The store's one row of sync state is that of its orders.
+    const [state, ...otherStates] = await db().selectFrom('shopify_sync_state').selectAll().where('store_id', '=', store.id).execute();
+    expect(otherStates).toEqual([]);
+    expect(state).toMatchObject({ resource: 'orders', status: 'idle', last_error: null, consecutive_failures: 0, last_run_orders: 6, last_run_days: 3, unmatched_lines: 1, orders_synced: '6' });
+    expect(state!.orders_updated_at_cursor).toEqual(new Date('2026-11-10T12:00:05Z'));
+    expect(state!.last_synced_at).toBeInstanceOf(Date);
+    expect(await findShopifySyncStatus(db(), store.id, 'orders')).toEqual({
+      storeId: store.id,
+      resource: 'orders',
+      status: 'idle',
+      cursor: new Date('2026-11-10T12:00:05Z'),
+      lastSyncedAt: state!.last_synced_at,
+      lastFailedAt: null,
+      lastError: null,
+      consecutiveFailures: 0,
+    });
     // The page asked for as many orders as Shopify's 1,000-point cap allows, and was priced as the client expected.
     const page = fake.requests.find((r) => r.operationName === 'DealDomeOrders')!;
     expect(page.variables.first).toBe(ordersPageSize(1000));
@@ -299,7 +312,7 @@ describe('Shopify order sync into the finance tables', () => {
 
     await expect(sync(store.id)).rejects.toThrow(/reports order #\d+ in USD, but the store is kept in EUR/);
 
-    const state = await db().selectFrom('shopify_sync_state').selectAll().where('store_id', '=', store.id).executeTakeFirstOrThrow();
+    const state = await db().selectFrom('shopify_sync_state').selectAll().where('store_id', '=', store.id).where('resource', '=', 'orders').executeTakeFirstOrThrow();
     expect(state).toMatchObject({ status: 'failing', consecutive_failures: 1, last_run_orders: 0 });
     expect(state.last_error).toMatch(/in USD/);
     expect(await days(store.id)).toEqual([]);

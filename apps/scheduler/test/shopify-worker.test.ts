@@ -99,7 +99,7 @@ describe('shopify-sync worker', () => {
       expect(outcome).toMatchObject({ state: 'failed', attempts: 1 });
     }
 
-    const state = await db().selectFrom('shopify_sync_state').selectAll().where('store_id', '=', shop.id).executeTakeFirstOrThrow();
+    const state = await db().selectFrom('shopify_sync_state').selectAll().where('store_id', '=', shop.id).where('resource', '=', 'orders').executeTakeFirstOrThrow();
     expect(state).toMatchObject({ status: 'failing', consecutive_failures: 3 });
     expect(state.last_error).toMatch(/refused the access token/);
     expect(alerts.filter((a) => a.storeId === shop.id)).toEqual([{ storeId: shop.id, consecutiveFailures: 2, error: expect.stringMatching(/refused the access token/) }]);

@@ -392,6 +392,7 @@ export interface ShopifySyncState {
   last_synced_at: Timestamp | null;
   orders_synced: Generated<Int8>;
   orders_updated_at_cursor: Timestamp | null;
+  resource: Generated<string>;
   status: Generated<string>;
   store_id: string;
   unmatched_lines: Generated<number>;

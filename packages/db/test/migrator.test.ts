@@ -103,6 +103,36 @@ describe('migrator', () => {
     expect(await appliedRows(database.url)).toHaveLength(migrationCount);
   });
 
+  it('when 0012 runs over the sync state of 0011, then each row becomes its store\'s orders row and the key is the store and the resource', async () => {
+    // The database as 0011 left it, with a store whose orders were being synced.
+    const dir = copyMigrations();
+    dirs.push(dir);
+    for (const file of readdirSync(dir)) if (Number(file.slice(0, 4)) >= 12) rmSync(path.join(dir, file));
+    await migrate(database.url, { dir });
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const store = await client.query<{ id: string }>(`INSERT INTO stores (name, currency, timezone) VALUES ('Nordic Home', 'EUR', 'UTC') RETURNING id`);
+      const storeId = store.rows[0]!.id;
+      await client.query(`INSERT INTO shopify_sync_state (store_id, orders_updated_at_cursor, consecutive_failures) VALUES ($1, '2026-11-10T12:00:05Z', 2)`, [storeId]);
+
+      await migrate(database.url);
+
+      const rows = await client.query('SELECT store_id, resource, orders_updated_at_cursor, consecutive_failures FROM shopify_sync_state');
+      expect(rows.rows).toEqual([{ store_id: storeId, resource: 'orders', orders_updated_at_cursor: new Date('2026-11-10T12:00:05Z'), consecutive_failures: 2 }]);
+      const key = await client.query<{ column: string }>(`
+        SELECT a.attname AS column
+        FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+        WHERE i.indrelid = 'shopify_sync_state'::regclass AND i.indisprimary
+        ORDER BY array_position(i.indkey::int2[], a.attnum)`);
+      expect(key.rows.map((r) => r.column)).toEqual(['store_id', 'resource']);
+      await expect(client.query(`INSERT INTO shopify_sync_state (store_id, resource) VALUES ($1, 'orders')`, [storeId])).rejects.toThrow(/duplicate key/);
+      await expect(client.query(`INSERT INTO shopify_sync_state (store_id, resource) VALUES ($1, 'order')`, [storeId])).rejects.toThrow(/check constraint/);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('when a file is misnamed, then loading the migrations says how to name it', () => {
     const dir = copyMigrations();
     dirs.push(dir);

@@ -25,7 +25,15 @@ import type { OrderRecord } from './records';
  * One round per store at a time (a PostgreSQL advisory lock): a second gets
  * ShopifySyncBusyError and can leave the work to the running one, which reads up to
  * the present.
+ *
+ * Its bookkeeping is the store's 'orders' row of shopify_sync_state (one row per store
+ * and resource synced).
  */
+
+/** What is synced from Shopify, each with its own row of shopify_sync_state per store. */
+export const shopifySyncResources = ['orders'] as const;
+export type ShopifySyncResource = (typeof shopifySyncResources)[number];
+const ORDERS: ShopifySyncResource = 'orders';
 
 export interface SyncShopifyOptions {
   storeId: string;
@@ -101,11 +109,16 @@ async function runLocked(db: Database, options: SyncShopifyOptions, started: num
   const { storeId, client, logger } = options;
   const store = await db.selectFrom('stores').select(['id', 'currency', 'timezone']).where('id', '=', storeId).executeTakeFirst();
   if (!store) throw notFound('the store');
-  await db.insertInto('shopify_sync_state').values({ store_id: storeId }).onConflict((oc) => oc.column('store_id').doNothing()).execute();
+  await db
+    .insertInto('shopify_sync_state')
+    .values({ store_id: storeId, resource: ORDERS })
+    .onConflict((oc) => oc.columns(['store_id', 'resource']).doNothing())
+    .execute();
   const state = await db
     .updateTable('shopify_sync_state')
     .set({ status: 'running', last_started_at: new Date(), updated_at: new Date() })
     .where('store_id', '=', storeId)
+    .where('resource', '=', ORDERS)
     .returning(['orders_updated_at_cursor', 'costs_seen_at', sql<Date>`now()`.as('now')])
     .executeTakeFirstOrThrow();
 
@@ -172,13 +185,19 @@ async function runLocked(db: Database, options: SyncShopifyOptions, started: num
         updated_at: new Date(),
       })
       .where('store_id', '=', storeId)
+      .where('resource', '=', ORDERS)
       .execute();
     logger?.info({ storeId, read, written, days: result.days.length, points: result.pointsUsed, throttled: result.throttled }, 'Shopify orders synced');
     return result;
   } catch (err) {
     if (options.signal?.aborted) {
       // Stopped on purpose (a shutdown): not a failure; the next round reads on from the cursor.
-      await db.updateTable('shopify_sync_state').set({ status: 'idle', updated_at: new Date() }).where('store_id', '=', storeId).execute();
+      await db
+        .updateTable('shopify_sync_state')
+        .set({ status: 'idle', updated_at: new Date() })
+        .where('store_id', '=', storeId)
+        .where('resource', '=', ORDERS)
+        .execute();
       throw err;
     }
     const message = err instanceof Error ? err.message : String(err);
@@ -192,6 +211,7 @@ async function runLocked(db: Database, options: SyncShopifyOptions, started: num
         updated_at: new Date(),
       }))
       .where('store_id', '=', storeId)
+      .where('resource', '=', ORDERS)
       .execute();
     throw err;
   }
@@ -224,6 +244,42 @@ async function staleDays(db: Database, storeId: string, costsSeenAt: Date | null
     JOIN stores s ON s.id = o.store_id
     WHERE pc.created_at > ${costsSeenAt}`.execute(db);
   return [...new Set([...matched, ...costed].map((r) => r.date))];
+}
+
+/** How a store's sync of one resource stands. */
+export interface ShopifySyncStatus {
+  storeId: string;
+  resource: ShopifySyncResource;
+  status: 'idle' | 'running' | 'failing' | 'disabled';
+  /** updatedAt of the last record read. */
+  cursor: Date | null;
+  lastSyncedAt: Date | null;
+  lastFailedAt: Date | null;
+  lastError: string | null;
+  /** Failed rounds since the last success. */
+  consecutiveFailures: number;
+}
+
+/** The sync state of a store's resource; undefined before its first round. */
+export async function findShopifySyncStatus(db: Database, storeId: string, resource: ShopifySyncResource = ORDERS): Promise<ShopifySyncStatus | undefined> {
+  const row = await db
+    .selectFrom('shopify_sync_state')
+    .select(['store_id', 'resource', 'status', 'orders_updated_at_cursor', 'last_synced_at', 'last_failed_at', 'last_error', 'consecutive_failures'])
+    .where('store_id', '=', storeId)
+    .where('resource', '=', resource)
+    .executeTakeFirst();
+  return (
+    row && {
+      storeId: row.store_id,
+      resource: row.resource as ShopifySyncResource,
+      status: row.status as ShopifySyncStatus['status'],
+      cursor: row.orders_updated_at_cursor,
+      lastSyncedAt: row.last_synced_at,
+      lastFailedAt: row.last_failed_at,
+      lastError: row.last_error,
+      consecutiveFailures: row.consecutive_failures,
+    }
+  );
 }
 
 async function unmatchedLines(db: Database, storeId: string): Promise<number> {
@@ -279,6 +335,7 @@ async function writeBatch(db: Database, storeId: string, currency: string, nodes
         updated_at: new Date(),
       }))
       .where('store_id', '=', storeId)
+      .where('resource', '=', ORDERS)
       .execute();
     return { written: changed.length, days };
   });
