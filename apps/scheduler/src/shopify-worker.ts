@@ -5,12 +5,11 @@ import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
 import {
   findShopifySyncStatus,
+  isPermanentShopifyError,
   listShopifyStoreIds,
   pruneShopifyWebhookDeliveries,
   shopifyClientFor,
   shopifyConnection,
-  ShopifyApiError,
-  ShopifyCurrencyMismatchError,
   ShopifyNotConnectedError,
   ShopifySyncBusyError,
   syncShopifyOrders,
@@ -45,7 +44,11 @@ export interface ShopifySyncWorkerDeps {
   everyMs?: number;
   /** How often the connected stores are read again to keep the schedules in step; 0: only when refreshSchedules is called. */
   refreshMs?: number;
-  /** Consecutive failed rounds of a store after which onSyncFailing is told (once per streak). */
+  /**
+   * Consecutive failed rounds of a store after which onSyncFailing is told (once per
+   * streak). A round is one sync-store job: it fails when its last attempt does (or
+   * at once, for a failure no retry can mend), not at each attempt BullMQ retries.
+   */
   alertAfterFailures?: number;
   /** Raises the "sync failing" alert (a notification for the team). */
   onSyncFailing?: (failure: { storeId: string; consecutiveFailures: number; error: string }) => Promise<void>;
@@ -69,7 +72,8 @@ export function createShopifySyncWorker(deps: ShopifySyncWorkerDeps): ShopifySyn
   const everyMs = deps.everyMs ?? 15 * 60_000;
   const alertAfter = deps.alertAfterFailures ?? 3;
 
-  async function failed(storeId: string, err: unknown): Promise<void> {
+  /** A round that failed (its last attempt): counted by the sync; alerts once the streak reaches alertAfter. */
+  async function roundFailed(storeId: string, err: unknown): Promise<void> {
     const failures = (await findShopifySyncStatus(deps.db, storeId, 'orders'))?.consecutiveFailures ?? 0;
     const message = err instanceof Error ? err.message : String(err);
     logger.warn({ storeId, consecutiveFailures: failures, err: { message } }, 'Shopify sync failed');
@@ -94,16 +98,21 @@ export function createShopifySyncWorker(deps: ShopifySyncWorkerDeps): ShopifySyn
           throw err;
         }
         const client = shopifyClientFor(connection, { apiBaseUrl: deps.apiBaseUrl, logger: log, ...(deps.clock && { clock: deps.clock }) });
+        const finalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         try {
-          const result = await syncShopifyOrders(deps.db, { storeId, client, logger: log, ...(signal && { signal }) });
+          const result = await syncShopifyOrders(deps.db, { storeId, client, logger: log, finalAttempt, ...(signal && { signal }) });
           const { days, ...rest } = result;
           return { outcome: 'synced', reason, ...rest, days: days.length, firstDay: days[0] ?? null, lastDay: days[days.length - 1] ?? null };
         } catch (err) {
           // The running round reads everything up to the present, this change included.
           if (err instanceof ShopifySyncBusyError) return { outcome: 'busy', reason: 'another round of this store is running' };
           if (signal?.aborted) throw err;
-          await failed(storeId, err);
-          const permanent = (err instanceof ShopifyApiError && !err.retryable) || err instanceof ShopifyCurrencyMismatchError;
+          const permanent = isPermanentShopifyError(err);
+          if (permanent || finalAttempt) {
+            await roundFailed(storeId, err);
+          } else {
+            log.warn({ attempt: job.attemptsMade + 1, attempts: job.opts.attempts, err: { message: (err as Error).message } }, 'Shopify sync attempt failed; BullMQ retries it');
+          }
           if (permanent) throw new UnrecoverableError((err as Error).message);
           throw err;
         }

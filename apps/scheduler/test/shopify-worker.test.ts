@@ -5,7 +5,7 @@ import { connectShopifyStore, createStore } from '@dealdome/domain';
 import { Producer } from '@dealdome/queues';
 import { FakeShopify, useTestDatabase, useTestRedis } from '@dealdome/testkit';
 import { createShopifySyncWorker } from '../src/shopify-worker';
-import type { ShopifySyncWorker } from '../src/shopify-worker';
+import type { ShopifySyncWorker, ShopifySyncWorkerDeps } from '../src/shopify-worker';
 
 const logger = createLogger('shopify-worker-test', { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const KEY = Buffer.alloc(32, 5);
@@ -32,7 +32,7 @@ describe('shopify-sync worker', () => {
     await fake.close();
   });
 
-  function start() {
+  function start(overrides: Partial<ShopifySyncWorkerDeps> = {}) {
     worker = createShopifySyncWorker({
       db: db(),
       redis: redis.redis,
@@ -44,6 +44,7 @@ describe('shopify-sync worker', () => {
       refreshMs: 0,
       alertAfterFailures: 2,
       onSyncFailing: async (failure) => void alerts.push(failure),
+      ...overrides,
     });
     return worker;
   }
@@ -103,6 +104,28 @@ describe('shopify-sync worker', () => {
     expect(state).toMatchObject({ status: 'failing', consecutive_failures: 3 });
     expect(state.last_error).toMatch(/refused the access token/);
     expect(alerts.filter((a) => a.storeId === shop.id)).toEqual([{ storeId: shop.id, consecutiveFailures: 2, error: expect.stringMatching(/refused the access token/) }]);
+  });
+
+  it('when every attempt of a round fails with an error worth retrying, then the round is counted once, on its last attempt, and the alert waits for failed rounds', async () => {
+    // The client's own retries of a 503 take no time here.
+    start({ clock: { now: () => Date.now(), sleep: async () => undefined } });
+    const shop = await store(`flaky-${randomBytes(3).toString('hex')}.myshopify.com`, true);
+    const round = async () => {
+      // 3 job attempts, each the client's 4 tries of its first request.
+      fake.injectError({ status: 503 }, 3 * 4);
+      const job = await producer.queue('shopify-sync').add('sync-store', { storeId: shop.id, reason: 'schedule' }, { attempts: 3, backoff: { type: 'fixed', delay: 10 } });
+      return finished(job);
+    };
+    const state = () => db().selectFrom('shopify_sync_state').selectAll().where('store_id', '=', shop.id).where('resource', '=', 'orders').executeTakeFirstOrThrow();
+
+    expect(await round()).toMatchObject({ state: 'failed', attempts: 3 });
+    expect(await state()).toMatchObject({ status: 'failing', consecutive_failures: 1, last_error: expect.stringMatching(/could not be reached .* HTTP 503/) });
+    // Counted per attempt, the streak would be 3 by now and the alert (after 2) raised.
+    expect(alerts.filter((a) => a.storeId === shop.id)).toEqual([]);
+
+    expect(await round()).toMatchObject({ state: 'failed', attempts: 3 });
+    expect(await state()).toMatchObject({ consecutive_failures: 2 });
+    expect(alerts.filter((a) => a.storeId === shop.id)).toEqual([{ storeId: shop.id, consecutiveFailures: 2, error: expect.stringMatching(/HTTP 503/) }]);
   });
 
   it('when schedules are refreshed, then each connected store has a 15-minute scheduler and a store no longer connected loses its own', async () => {

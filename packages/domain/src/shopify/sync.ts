@@ -2,11 +2,12 @@ import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
 import { sql } from 'kysely';
 import { notFound } from '../errors';
+import { ShopifyApiError } from './client';
 import type { ShopifyClient } from './client';
 import { matchProduct, rebuildShopifyDays } from './days';
 import { changedOrders } from './orders';
 import type { OrderNode } from './orders';
-import { toOrderRecord } from './records';
+import { ShopifyCurrencyMismatchError, toOrderRecord } from './records';
 import type { OrderRecord } from './records';
 
 /**
@@ -50,6 +51,13 @@ export interface SyncShopifyOptions {
   rewrite?: boolean;
   /** Orders written per transaction. */
   batchSize?: number;
+  /**
+   * Whether a failure of this call ends the round (default true). A queue job that is
+   * retried passes false on its earlier attempts: the failure is recorded (status
+   * failing, last error) but not counted, so consecutive_failures counts failed rounds,
+   * not attempts. A failure no retry can mend (isPermanentShopifyError) always counts.
+   */
+  finalAttempt?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: ShopifySyncProgress) => void;
   logger?: Logger;
@@ -79,6 +87,11 @@ export interface SyncShopifyResult {
   waitedMs: number;
   followUps: number;
   durationMs: number;
+}
+
+/** A failure that trying again cannot mend (a refused token, a wrong API version, a currency mismatch): a person must act. */
+export function isPermanentShopifyError(err: unknown): boolean {
+  return (err instanceof ShopifyApiError && !err.retryable) || err instanceof ShopifyCurrencyMismatchError;
 }
 
 /** Another round of this store is running. */
@@ -201,13 +214,14 @@ async function runLocked(db: Database, options: SyncShopifyOptions, started: num
       throw err;
     }
     const message = err instanceof Error ? err.message : String(err);
+    const roundFailed = (options.finalAttempt ?? true) || isPermanentShopifyError(err);
     await db
       .updateTable('shopify_sync_state')
       .set((eb) => ({
         status: 'failing',
         last_error: message.slice(0, 2000),
         last_failed_at: new Date(),
-        consecutive_failures: eb('consecutive_failures', '+', 1),
+        ...(roundFailed && { consecutive_failures: eb('consecutive_failures', '+', 1) }),
         updated_at: new Date(),
       }))
       .where('store_id', '=', storeId)
