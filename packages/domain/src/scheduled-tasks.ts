@@ -61,7 +61,10 @@ const scheduleFields = {
   chatId,
   /** Recurring: 5 fields (minute hour day-of-month month day-of-week), read in `timezone`. */
   cronExpression: z.string().trim().min(1).max(120).optional(),
-  /** The IANA time zone a cron expression is read in; required with it. */
+  /**
+   * The IANA time zone a cron expression is read in; required with it, except for a
+   * digest of exactly one store, which is read in that store's time zone when left out.
+   */
   timezone: z.string().trim().min(1).max(64).optional(),
   /** One-shot: the instant it runs. */
   runAt: instant.optional(),
@@ -83,10 +86,17 @@ export const newScheduledTaskSchema = z
     if ((task.cronExpression === undefined) === (task.runAt === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['cronExpression'], message: 'give either cronExpression (with timezone) or runAt, not both' });
     }
-    if (task.cronExpression !== undefined && task.timezone === undefined) {
+    if (task.cronExpression !== undefined && task.timezone === undefined && soleStoreId(task) === undefined) {
       ctx.addIssue({ code: 'custom', path: ['timezone'], message: 'is required with cronExpression (an IANA time zone such as "Europe/Amsterdam")' });
     }
   });
+
+/** The one store a digest reports on, if it names exactly one: its time zone is the digest's unless one is given. */
+function soleStoreId(task: { kind: ScheduledTaskKind; payload: unknown }): string | undefined {
+  if (task.kind !== 'digest') return undefined;
+  const storeIds = new Set((task.payload as DigestPayload).storeIds ?? []);
+  return storeIds.size === 1 ? [...storeIds][0] : undefined;
+}
 export type NewScheduledTask = z.input<typeof newScheduledTaskSchema>;
 
 interface ScheduledTaskCommon {
@@ -313,24 +323,24 @@ async function assertStoresExist(db: Database, storeIds: readonly string[]): Pro
 /**
  * Stores a task and its first `next_run_at`: the first cron slot after `now`, or
  * `runAt`. The cron expression, the time zone, a past `runAt` and the stores of a
- * digest are checked first; nothing is stored when one is refused.
+ * digest are checked first; nothing is stored when one is refused. A digest of one
+ * store given no time zone takes the store's, so "at 8:00" is 8:00 where the store
+ * keeps its books — the day the digest reports on is read there too.
  */
 export async function createScheduledTask(db: Database, input: NewScheduledTask, now: Date = new Date()): Promise<ScheduledTask> {
   const parsed = newScheduledTaskSchema.safeParse(input);
   if (!parsed.success) throw invalid(fieldErrorsOf(parsed.error), 'The scheduled task is not valid.');
   const task = parsed.data;
 
-  let next: Date;
-  let zone = 'UTC';
-  if (task.cronExpression !== undefined) {
-    zone = assertTimeZone(task.timezone ?? '');
-    next = nextRunAt(task.cronExpression, zone, now);
-  } else {
-    if (task.timezone !== undefined) zone = assertTimeZone(task.timezone);
-    next = assertRunAtAhead(task.runAt as Date, now);
-  }
-
   if (task.kind === 'digest' && task.payload.storeIds) await assertStoresExist(db, task.payload.storeIds);
+  let zone = task.timezone;
+  const soleStore = zone === undefined ? soleStoreId(task) : undefined;
+  if (soleStore !== undefined) {
+    zone = (await db.selectFrom('stores').select('timezone').where('id', '=', soleStore).executeTakeFirstOrThrow()).timezone;
+  }
+  zone = assertTimeZone(zone ?? 'UTC');
+
+  const next = task.cronExpression !== undefined ? nextRunAt(task.cronExpression, zone, now) : assertRunAtAhead(task.runAt as Date, now);
 
   const row = await db
     .insertInto('scheduled_tasks')

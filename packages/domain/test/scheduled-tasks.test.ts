@@ -184,6 +184,44 @@ describe('creating a scheduled task', () => {
     expect(await taskCount()).toBe(0);
   });
 
+  it('when a digest of one store is given no time zone, then its hour is read in the store\'s time zone and the task keeps that zone', async () => {
+    const db = database.handle.db;
+    const store = await createStore(db, { name: 'Brooklyn Goods', currency: 'USD', timezone: 'America/New_York' });
+    const task = await createScheduledTask(db, { kind: 'digest', chatId: '7', cronExpression: '0 8 * * *', payload: { storeIds: [store.id] } }, now);
+    expect(task).toMatchObject({ kind: 'digest', timezone: 'America/New_York', cronExpression: '0 8 * * *' });
+    // 10:00 UTC is 06:00 in New York (EDT, UTC-4): 08:00 there comes the same day, at 12:00 UTC.
+    expect(task.nextRunAt).toEqual(new Date('2026-05-04T12:00:00Z'));
+
+    const once = await createScheduledTask(db, { kind: 'digest', chatId: '7', runAt: '2026-05-05T12:00:00Z', payload: { storeIds: [store.id] } }, now);
+    expect(once.timezone).toBe('America/New_York');
+  });
+
+  it('when a digest of one store is given a time zone, then that zone is the one used', async () => {
+    const store = await createStore(database.handle.db, { name: 'Brooklyn Goods', currency: 'USD', timezone: 'America/New_York' });
+    const task = await createScheduledTask(
+      database.handle.db,
+      { kind: 'digest', chatId: '7', cronExpression: '0 8 * * *', timezone: 'UTC', payload: { storeIds: [store.id] } },
+      now,
+    );
+    expect(task.timezone).toBe('UTC');
+    expect(task.nextRunAt).toEqual(new Date('2026-05-05T08:00:00Z'));
+  });
+
+  it.each([
+    ['two stores', 2],
+    ['every store', 0],
+  ])('when a digest of %s has a cron expression but no time zone, then it is refused with 400 naming timezone', async (_, storeCount) => {
+    const db = database.handle.db;
+    const stores = await Promise.all(
+      Array.from({ length: storeCount }, (__, i) => createStore(db, { name: `Store ${i}`, currency: 'EUR', timezone: i === 0 ? AMSTERDAM : 'America/New_York' })),
+    );
+    const payload = storeCount === 0 ? {} : { storeIds: stores.map((s) => s.id) };
+    const err = await refusal(createScheduledTask(db, { kind: 'digest', chatId: '7', cronExpression: '0 8 * * *', payload }, now));
+    expect(err.status).toBe(400);
+    expect(err.fieldErrors?.timezone?.[0]).toMatch(/is required with cronExpression/);
+    expect(await taskCount()).toBe(0);
+  });
+
   it.each([
     ['neither a cron expression nor runAt', { cronExpression: undefined }, 'cronExpression'],
     ['both a cron expression and runAt', { runAt: '2026-06-01T08:00:00Z' }, 'cronExpression'],
