@@ -125,7 +125,8 @@ export class CheckRunner {
 
     // Stored before the run's record: a run that stopped in between finds it and only delivers it.
     const alert = turn.effects.alert;
-    const notificationId = alert && (await createTaskNotification(db, { task, dueAt, kind: 'agent_check', html: alertMessage(task, alert.text) }));
+    const notificationId =
+      alert && (await createTaskNotification(db, { task, dueAt, kind: 'agent_check', html: alertMessage(task, alert.text), priority: alert.priority }));
     const record = modelRecord(context, turn, settings.deadlineMs);
     try {
       await recordTurn(db, record);

@@ -57,7 +57,7 @@ describe('run-check worker', () => {
   }
 
   /** Roos looks up yesterday's P&L, then answers the way `decide` says from what get_pnl returned. */
-  function scriptRoos(decide: (pnl: { totals: { roas: string | null } }) => { alert?: string; answer: string }) {
+  function scriptRoos(decide: (pnl: { totals: { roas: string | null } }) => { alert?: string; priority?: string; answer: string }) {
     h.fake.enqueue({ content: [{ type: 'tool_use', name: 'get_pnl', input: { range: 'yesterday', store: 'Nordic Home' } }] });
     let alerted = false;
     h.fake.respondWith((request) => {
@@ -66,7 +66,7 @@ describe('run-check worker', () => {
         const decision = decide(JSON.parse(result.content));
         if (decision.alert !== undefined) {
           alerted = true;
-          return { content: [{ type: 'tool_use', name: 'send_alert', input: { text: decision.alert } }] };
+          return { content: [{ type: 'tool_use', name: 'send_alert', input: { text: decision.alert, ...(decision.priority && { priority: decision.priority }) } }] };
         }
         return { content: decision.answer };
       }
@@ -78,7 +78,7 @@ describe('run-check worker', () => {
   it('when Roos finds ROAS below the threshold and calls send_alert, then one notification and one delivery are queued, and a repeated job sends nothing more', async () => {
     const { task, dueAt, person } = await check();
     const expected = await profitAndLoss(h.db, { from: yesterday, to: yesterday, storeId, groupBy: 'day' });
-    scriptRoos((pnl) => ({ alert: `ROAS of Nordic Home yesterday was <b>${pnl.totals.roas}</b>, below 1.5 & under break-even.`, answer: 'Alert sent.' }));
+    scriptRoos((pnl) => ({ alert: `ROAS of Nordic Home yesterday was <b>${pnl.totals.roas}</b>, below 1.5 & under break-even.`, priority: 'high', answer: 'Alert sent.' }));
     h.startWorker();
 
     const outcome = await h.finished(await runCheck(task, dueAt));
@@ -87,7 +87,7 @@ describe('run-check worker', () => {
     expect(outcome).toEqual({ outcome: 'alerted', notificationId: runId });
     const [notification, ...more] = await notifications(task.id);
     expect(more).toEqual([]);
-    expect(notification).toMatchObject({ id: runId, kind: 'agent_check', chat_id: task.chatId, status: 'pending' });
+    expect(notification).toMatchObject({ id: runId, kind: 'agent_check', priority: 'high', chat_id: task.chatId, status: 'pending' });
     expect(expected.totals.roas).toBe('1.20');
     expect(notification!.text).toBe(`<b>🔔 Roos's check</b>\nROAS of Nordic Home yesterday was <b>1.20</b>, below 1.5 &amp; under break-even.`);
     const [delivery, ...moreDeliveries] = await deliveries(task.chatId);

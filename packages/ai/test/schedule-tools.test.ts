@@ -153,10 +153,25 @@ describe("Alfred's schedule tools", () => {
     const ctx = context(null);
     const first = await call('send_alert', { text: 'ROAS was <b>1.2</b> yesterday' }, ctx, agents.roos.checkTools);
     expect(first).toMatchObject({ isError: false, content: expect.stringContaining('posted to the chat when this check ends') });
-    expect(ctx.effects.alert).toEqual({ text: 'ROAS was <b>1.2</b> yesterday' });
+    expect(ctx.effects.alert).toEqual({ text: 'ROAS was <b>1.2</b> yesterday', priority: 'normal' });
     const second = await call('send_alert', { text: 'again' }, ctx, agents.roos.checkTools);
     expect(second.isError).toBe(true);
-    expect(ctx.effects.alert).toEqual({ text: 'ROAS was <b>1.2</b> yesterday' });
+    expect(ctx.effects.alert).toEqual({ text: 'ROAS was <b>1.2</b> yesterday', priority: 'normal' });
+  });
+
+  it('when a check calls send_alert with a priority, then the alert keeps it, and a priority the notifications table does not know is refused', async () => {
+    const ctx = context(null);
+    const unknown = await call('send_alert', { text: 'ROAS was <b>0.8</b> yesterday', priority: 'urgent' }, ctx, agents.roos.checkTools);
+    expect(unknown.isError).toBe(true);
+    expect(unknown.content).toMatch(/priority/);
+    expect(ctx.effects.alert).toBeUndefined();
+
+    const high = await call('send_alert', { text: 'ROAS was <b>0.8</b> yesterday', priority: 'high' }, ctx, agents.roos.checkTools);
+    expect(high.isError).toBe(false);
+    expect(ctx.effects.alert).toEqual({ text: 'ROAS was <b>0.8</b> yesterday', priority: 'high' });
+    // What the model is offered is what the notifications table accepts.
+    const definition = agents.roos.checkTools.definitions().find((d) => d.name === 'send_alert')!;
+    expect((definition.input_schema.properties as Record<string, { enum?: string[] }>).priority?.enum).toEqual(['low', 'normal', 'high', 'critical']);
   });
 
   it('when the agents are read, then Alfred schedules in chat and checks only read and alert', () => {

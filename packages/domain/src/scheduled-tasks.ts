@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { agentNames } from './conversations';
 import type { AgentName } from './conversations';
 import { escapeHtml, fmt } from './delivery';
+import type { AlertPriority } from './alerts';
 import { AppError, conflict, invalid, notFound, unprocessable } from './errors';
 import type { FieldErrors } from './errors';
 import { decodeCursor, toPage } from './pagination';
@@ -653,12 +654,20 @@ export const taskNotificationKinds = ['reminder', 'digest', 'agent_check'] as co
 
 /**
  * Stores the notification a run of `task` for the slot `dueAt` sends (Telegram HTML),
- * pending until telegram-outbound delivers it. Once per task and slot: a repeated
- * call stores nothing and returns the same id.
+ * pending until telegram-outbound delivers it, with its priority (the table's default,
+ * normal, when none is given). Once per task and slot: a repeated call stores nothing
+ * and returns the same id.
  */
 export async function createTaskNotification(
   db: Database,
-  input: { task: Pick<ScheduledTask, 'id' | 'chatId'>; dueAt: Date; kind: (typeof taskNotificationKinds)[number]; html: string; storeId?: string | null },
+  input: {
+    task: Pick<ScheduledTask, 'id' | 'chatId'>;
+    dueAt: Date;
+    kind: (typeof taskNotificationKinds)[number];
+    html: string;
+    storeId?: string | null;
+    priority?: AlertPriority;
+  },
 ): Promise<string> {
   const id = taskRunId(input.task.id, input.dueAt);
   await db
@@ -670,6 +679,7 @@ export async function createTaskNotification(
       text: input.html,
       task_id: input.task.id,
       store_id: input.storeId ?? null,
+      ...(input.priority && { priority: input.priority }),
     })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();

@@ -369,6 +369,15 @@ describe('recording runs', () => {
     expect(rows).toEqual([{ id: first, text: 'first', kind: 'reminder', status: 'pending', chat_id: '-100200', task_id: task.id }]);
   });
 
+  it('when a run\'s notification is given a priority, then it is stored with it; without one it is normal', async () => {
+    const db = database.handle.db;
+    const task = await createScheduledTask(db, { kind: 'agent_check', agent: 'roos', chatId: '-100200', runAt: '2030-01-01T08:00:00Z', payload: { prompt: 'ROAS?' } });
+    const high = await createTaskNotification(db, { task, dueAt: new Date('2030-01-01T08:00:00Z'), kind: 'agent_check', html: 'ROAS 0.8', priority: 'high' });
+    const plain = await createTaskNotification(db, { task, dueAt: new Date('2030-01-02T08:00:00Z'), kind: 'agent_check', html: 'ROAS 1.1' });
+    const priorities = await db.selectFrom('notifications').select(['id', 'priority']).execute();
+    expect(Object.fromEntries(priorities.map((r) => [r.id, r.priority]))).toEqual({ [high]: 'high', [plain]: 'normal' });
+  });
+
   it('when runs fail, succeed and are skipped, then the failure count rises, resets and is left alone', async () => {
     const db = database.handle.db;
     const task = await createScheduledTask(db, { kind: 'reminder', chatId: '1', runAt: '2030-01-01T08:00:00Z', payload: { text: 'x' } });

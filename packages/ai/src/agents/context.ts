@@ -1,6 +1,6 @@
 import type { EmbeddingProvider } from '../embeddings/provider';
 import type { Database } from '@dealdome/db';
-import type { AgentName, Role } from '@dealdome/domain';
+import type { AgentName, AlertPriority, Role } from '@dealdome/domain';
 
 /** What the tools of a turn did that the runtime follows up once the turn is stored. */
 export interface TurnEffects {
@@ -10,8 +10,8 @@ export interface TurnEffects {
   proposals: { id: string; label: string }[];
   /** Memories stored by `remember`: they need an embedding. */
   memories: string[];
-  /** Set by `send_alert` in a scheduled check: the message the check sends to its chat. */
-  alert?: { text: string };
+  /** Set by `send_alert` in a scheduled check: the message the check sends to its chat, and how urgent it is. */
+  alert?: { text: string; priority: AlertPriority };
 }
 
 export function newTurnEffects(): TurnEffects {

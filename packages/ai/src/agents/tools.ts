@@ -6,6 +6,7 @@ import {
   adSpendReport,
   adSpendReportQuery,
   agentNames,
+  alertPriorities,
   cachedReport,
   createMemory,
   createScheduledTask,
@@ -539,10 +540,14 @@ export const sendAlert: AgentTool = defineTool({
       .min(1)
       .max(MAX_REMINDER_LENGTH)
       .describe('The alert in Telegram HTML: what was found, with the figures and period, and why it matters.'),
+    priority: z
+      .enum(alertPriorities)
+      .optional()
+      .describe('How urgent it is: normal when left out; high when money is being lost now (e.g. ROAS under break-even); low for a heads-up; critical only when the business is stopped.'),
   }),
   run: async (input, ctx: AgentToolContext) => {
     if (ctx.effects.alert) throw new AppError(409, 'alert_prepared', 'This check has prepared its alert already; one per run. Do not call send_alert again.');
-    ctx.effects.alert = { text: input.text };
+    ctx.effects.alert = { text: input.text, priority: input.priority ?? 'normal' };
     return 'The alert is posted to the chat when this check ends. Now answer with one line for the record.';
   },
 });
