@@ -133,23 +133,28 @@ export async function listNotifications(db: Database, filters: NotificationFilte
   return toPage(await query.execute(), page.limit, presentNotification, (r) => [r.position, r.id]);
 }
 
+/** Where a retried notification is handed to the queue: its delivery job, under the id it must be queued with. */
+export type NotificationRetryDispatch = (delivery: { notification: NotificationRecord; jobId: string }) => Promise<void>;
+
 /**
- * Puts a failed notification back to pending for one more delivery and returns it
- * with the job id to queue it under (a new one per retry: the failed job keeps its
- * own id while it is kept for inspection). 404 when unknown, 409 unless failed.
+ * Puts a failed notification back to pending for one more delivery, which `dispatch`
+ * queues, and returns it. The job id is new per retry (the failed job keeps its own
+ * while it is kept for inspection) and the same for the same state, so queueing it
+ * twice queues one job. 404 when unknown, 409 unless failed.
+ *
+ * The row is held and `dispatch` called before the change commits, as the clock does
+ * with due tasks: if the queue refuses, the transaction rolls back and the
+ * notification stays failed (visible, retryable), never pending with no job. A
+ * delivery that starts before the commit waits on the row for its first write.
  */
-export async function retryNotification(db: Database, id: string): Promise<{ notification: NotificationRecord; jobId: string }> {
-  const row = await db
-    .updateTable('notifications')
-    .set({ status: 'pending' })
-    .where('id', '=', id)
-    .where('status', '=', 'failed')
-    .returning(notificationColumns)
-    .executeTakeFirst();
-  if (!row) {
-    const exists = await db.selectFrom('notifications').select('status').where('id', '=', id).executeTakeFirst();
-    if (!exists) throw notFound('the notification');
-    throw new AppError(409, 'not_failed', `The notification is ${exists.status}: only a failed one is retried.`);
-  }
-  return { notification: presentNotification(row), jobId: `deliver-notification-${id}-retry-${row.attempts}` };
+export async function retryNotification(db: Database, id: string, dispatch: NotificationRetryDispatch): Promise<NotificationRecord> {
+  return db.transaction().execute(async (trx) => {
+    const current = await trx.selectFrom('notifications').select(['status']).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!current) throw notFound('the notification');
+    if (current.status !== 'failed') throw new AppError(409, 'not_failed', `The notification is ${current.status}: only a failed one is retried.`);
+    const row = await trx.updateTable('notifications').set({ status: 'pending' }).where('id', '=', id).returning(notificationColumns).executeTakeFirstOrThrow();
+    const notification = presentNotification(row);
+    await dispatch({ notification, jobId: `deliver-notification-${id}-retry-${row.attempts}` });
+    return notification;
+  });
 }

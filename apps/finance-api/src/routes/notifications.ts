@@ -29,18 +29,19 @@ export function notificationRoutes(api: Api, db: Database, producer: Producer): 
     method: 'post',
     path: '/v1/notifications/:id/retry',
     summary: 'Deliver a failed notification again',
-    description: 'A failed notification goes back to `pending` and is queued for telegram-outbound once more; 409 unless it failed.',
+    description:
+      'A failed notification goes back to `pending` and is queued for telegram-outbound once more; 409 unless it failed. ' +
+      'When the queue cannot take it, the notification stays `failed`.',
     tag: 'Scheduled tasks',
     guard: 'write',
     params: idParam,
     problems: [409],
     status: 202,
     response: notificationOutput,
-    handle: async ({ params }, { req }) => {
-      const { notification, jobId } = await retryNotification(db, params.id);
-      await producer.enqueue('telegram-outbound', 'deliver-notification', { chatId: notification.chatId, notificationId: notification.id }, { jobId });
-      req.log.info({ notificationId: notification.id, jobId }, 'failed notification queued again');
-      return notification;
-    },
+    handle: ({ params }, { req }) =>
+      retryNotification(db, params.id, async ({ notification, jobId }) => {
+        await producer.enqueue('telegram-outbound', 'deliver-notification', { chatId: notification.chatId, notificationId: notification.id }, { jobId });
+        req.log.info({ notificationId: notification.id, jobId }, 'failed notification queued again');
+      }),
   });
 }
