@@ -1,5 +1,5 @@
 import { FakeShopify } from '@dealdome/testkit';
-import { ShopifyApiError, ShopifyClient } from './client';
+import { ShopifyApiError, ShopifyClient } from '../src/shopify/client';
 
 const VERSION = '2025-10';
 /** 2 for the connection, then 3 per order: the order and a MoneyBag with its MoneyV2. */
