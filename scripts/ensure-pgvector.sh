@@ -3,7 +3,14 @@
 # pgvector (>= 0.8) is not packaged for Debian 12, so it is built from the source
 # package of Debian's next release, fetched through a deb-src-only apt entry whose
 # archive address is read from this machine's own apt sources.
-# Does nothing when the extension is already available.
+# Does nothing when the extension is already available, unless PGVECTOR_REBUILD=1.
+#
+# PGVECTOR_OPTFLAGS is passed to pgvector's Makefile as OPTFLAGS. Left unset it is
+# pgvector's own default, -march=native: the distance functions are auto-vectorised
+# for this machine's CPU (AVX2/AVX-512 where present), several times faster than the
+# baseline x86-64 build. The library is built on, and for, the machine whose server
+# loads it; set PGVECTOR_OPTFLAGS="" for a portable build (an image that moves to
+# other CPUs).
 set -euo pipefail
 
 : "${DATABASE_URL:=postgres://postgres@127.0.0.1:5432/postgres}"
@@ -28,8 +35,9 @@ version_ok() {
   [ -n "$have" ] && [ "$(printf '%s\n%s\n' "$PGVECTOR_MIN_VERSION" "$have" | sort -V | head -n1)" = "$PGVECTOR_MIN_VERSION" ]
 }
 
+PGVECTOR_OPTFLAGS=${PGVECTOR_OPTFLAGS--march=native}
 have=$(available_version)
-if version_ok "$have"; then
+if version_ok "$have" && [ "${PGVECTOR_REBUILD:-}" != "1" ]; then
   log "pgvector $have is available; nothing to do"
   exit 0
 fi
@@ -38,14 +46,14 @@ if [ "$(id -u)" != "0" ]; then
   # Building needs root (apt-get, make install): the README's "root, or sudo".
   if command -v sudo >/dev/null; then
     log "pgvector is missing; building it needs root, asking sudo"
-    exec sudo DATABASE_URL="$DATABASE_URL" bash "$0" "$@"
+    exec sudo DATABASE_URL="$DATABASE_URL" PGVECTOR_REBUILD="${PGVECTOR_REBUILD:-}" PGVECTOR_OPTFLAGS="$PGVECTOR_OPTFLAGS" bash "$0" "$@"
   fi
   log "pgvector is missing and building it needs root (apt-get, make install); run this script as root"
   exit 1
 fi
 
 major=$(psql "$(admin_url)" -tAq -c "SELECT current_setting('server_version_num')::int / 10000")
-log "PostgreSQL major version $major; pgvector ${have:-absent}; building pgvector >= $PGVECTOR_MIN_VERSION"
+log "PostgreSQL major version $major; pgvector ${have:-absent}; building pgvector >= $PGVECTOR_MIN_VERSION (OPTFLAGS '${PGVECTOR_OPTFLAGS}')"
 
 # The archive address and keyring of the main Debian suite this machine already uses:
 # the first deb822 stanza (or one-line entry) of type deb for this release's codename
@@ -115,8 +123,8 @@ if [ -z "$fetched" ]; then
 fi
 log "fetched pgvector source from $fetched"
 (cd "$workdir" && dpkg-source -x --no-check ./*.dsc src >/dev/null)
-make -s -C "$workdir/src" PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" OPTFLAGS="" >/dev/null
-make -s -C "$workdir/src" PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" install >/dev/null
+make -s -C "$workdir/src" PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" OPTFLAGS="$PGVECTOR_OPTFLAGS" >/dev/null
+make -s -C "$workdir/src" PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" OPTFLAGS="$PGVECTOR_OPTFLAGS" install >/dev/null
 
 have=$(available_version)
 if ! version_ok "$have"; then
