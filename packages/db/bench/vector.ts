@@ -4,9 +4,12 @@
  * what one person may see (the team's and their own) — exact, with IVFFlat and with
  * HNSW, in one run against a scratch database.
  *
- * The data is synthetic but clustered, so that "nearest" means something: points are
- * cluster centre + Gaussian noise, L2-normalised like the embeddings the platform
- * stores; queries are fresh points drawn the same way, none of them stored. The exact
+ * The data is synthetic but clustered, so that "nearest" means something, and
+ * L2-normalised like the embeddings the platform stores; queries are fresh points drawn
+ * the same way, none of them stored. Two shapes (BENCH_DATA, see `shapes`): `topics`
+ * (the default) has what text embeddings have — topics of uneven size, nested in
+ * themes, on a low-dimensional subspace — and `isotropic` is equal clusters with noise
+ * in every dimension, the best case for IVFFlat with as many lists as clusters. The exact
  * scan's answers (no index) are the ground truth every index is scored against
  * (recall@10). Each setting is timed with one client (p50/p95 and QPS) and with four
  * concurrent connections (QPS). Prints a markdown table and which rows meet the target;
@@ -20,6 +23,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { z } from 'zod';
 import { createScratchDatabase } from '../src/testing';
+import { startPrivateServer } from './private-server';
 import { EMBEDDING_DIMENSIONS, toVector } from '../src/vector';
 
 const list = z
@@ -32,8 +36,17 @@ const envSchema = z.object({
   BENCH_QUERIES: z.coerce.number().int().min(4).default(200),
   /** How long each setting runs with one client (at least one pass over the queries) and with four. */
   BENCH_SECONDS: z.coerce.number().positive().default(5),
-  BENCH_PROBES: list.default([1, 5, 10, 20, 40]),
-  BENCH_EF_SEARCH: list.default([40, 100, 200]),
+  BENCH_PROBES: list.default([1, 2, 3, 5, 10, 20, 40]),
+  BENCH_EF_SEARCH: list.default([20, 40, 100, 200]),
+  BENCH_DATA: z.enum(['topics', 'isotropic']).default('topics'),
+  /**
+   * When set (e.g. 2GB), the bench runs on a PostgreSQL server of its own with this
+   * shared_buffers, started from the same installation; otherwise on DATABASE_URL's server as configured.
+   */
+  BENCH_SHARED_BUFFERS: z
+    .string()
+    .regex(/^\d+(kB|MB|GB)$/, 'is a size such as 2GB')
+    .optional(),
 });
 
 /** The issue's index settings; HNSW's are pgvector's defaults, which the platform's migration uses. */
@@ -46,17 +59,102 @@ const PAGE_SAMPLES = 5;
 const K = 10;
 
 /**
- * The data's shape, fixed before any result was seen. Noise as long as the (unit) centre
- * puts a point at cosine ≈ 0.71 from its centre, ≈ 0.5 from another point of its
- * cluster and ≈ 0 from other clusters: a plausible stand-in for related and unrelated
- * texts, not fitted to real embeddings. A fifth of the memories are the team's, the rest belong to one
- * of 20 people, so "the team's and mine" keeps 24 % of the rows.
+ * Who owns the rows, fixed before any result was seen: a fifth of the memories are the
+ * team's, the rest belong to one of 20 people, so "the team's and mine" keeps 24 % of
+ * the rows.
  */
-const CLUSTERS = 100;
-const NOISE = 1.0;
 const TEAM_SHARE = 0.2;
 const USERS = 20;
 const SEED = 20261125;
+
+/** A way of drawing points (stored rows and queries alike) and a line saying what it is. */
+interface Shape {
+  description: string;
+  draw(): number[];
+}
+
+/**
+ * `isotropic`, the first shape this bench used (fixed before its first result): 100
+ * unit centres, each point a centre plus Gaussian noise as long as the centre, so a
+ * point is at cosine ≈ 0.71 from its centre, ≈ 0.5 from another point of its cluster
+ * and ≈ 0 from other clusters. The noise spans all 1,536 dimensions, so inside a
+ * cluster every point is about as far from a query as every other; and the clusters
+ * are equal and as many as IVFFlat's lists, which k-means finds exactly.
+ */
+const ISOTROPIC = { clusters: 100, noise: 1.0 };
+
+/**
+ * `topics`, added after the isotropic run, for data shaped like text embeddings (the
+ * parameters were fixed before any run on it): embeddings of real text vary along far
+ * fewer directions than they have dimensions, and their topics are of uneven size and
+ * nested. Points live in a 32-dimensional latent space: 50 themes (standard normal
+ * centres), 20 topics per theme (theme + 0.7 × normal), a point = its topic + 0.5 ×
+ * normal; topics are drawn with Zipf-like weights (1 / rank^0.8), so some hold a
+ * hundred times more points than others. A fixed random map takes the latent point to
+ * 1,536 dimensions, and noise spread over all 1,536 adds 15 % of the point's length
+ * before L2 normalisation. A point is then at cosine ≈ 0.84 from others of its topic,
+ * ≈ 0.56 from its theme's other topics and ≈ 0 ± 0.2 from the rest (expected values).
+ */
+const TOPICS = { latentDims: 32, themes: 50, topicsPerTheme: 20, topicSpread: 0.7, pointSpread: 0.5, zipf: 0.8, noiseShare: 0.15 };
+
+function shapes(random: () => number): Record<'topics' | 'isotropic', () => Shape> {
+  return {
+    isotropic: () => {
+      const centres = Array.from({ length: ISOTROPIC.clusters }, () => normalise(Array.from({ length: EMBEDDING_DIMENSIONS }, () => gaussian(random))));
+      const sigma = ISOTROPIC.noise / Math.sqrt(EMBEDDING_DIMENSIONS);
+      return {
+        description: `isotropic: ${ISOTROPIC.clusters} equal clusters, noise ${ISOTROPIC.noise} × the unit centre in every dimension`,
+        draw: () => normalise(centres[Math.floor(random() * centres.length)]!.map((c) => c + sigma * gaussian(random))),
+      };
+    },
+    topics: () => {
+      const { latentDims, themes, topicsPerTheme, topicSpread, pointSpread, zipf, noiseShare } = TOPICS;
+      const normal = () => Array.from({ length: latentDims }, () => gaussian(random));
+      const themeCentres = Array.from({ length: themes }, normal);
+      const topicCentres = themeCentres.flatMap((theme) => Array.from({ length: topicsPerTheme }, () => normal().map((x, i) => theme[i]! + topicSpread * x)));
+      // Popularity by rank, ranks shuffled so that popular topics are spread over the themes.
+      const ranks = topicCentres.map((_, i) => i + 1);
+      for (let i = ranks.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [ranks[i], ranks[j]] = [ranks[j]!, ranks[i]!];
+      }
+      const cumulative: number[] = [];
+      let total = 0;
+      for (const rank of ranks) cumulative.push((total += rank ** -zipf));
+      const pickTopic = () => {
+        const r = random() * total;
+        let lo = 0;
+        let hi = cumulative.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (cumulative[mid]! < r) lo = mid + 1;
+          else hi = mid;
+        }
+        return topicCentres[lo]!;
+      };
+      // The map to 1,536 dimensions, row by row: output dimension d = Σ map[d][j] · latent[j].
+      const map = Array.from({ length: EMBEDDING_DIMENSIONS }, () => Float64Array.from(normal(), (x) => x / Math.sqrt(latentDims)));
+      return {
+        description:
+          `topics: ${themes} themes × ${topicsPerTheme} topics (Zipf ${zipf}) in ${latentDims} latent dimensions, ` +
+          `topic spread ${topicSpread}, point spread ${pointSpread}, mapped to ${EMBEDDING_DIMENSIONS} with ${noiseShare * 100} % noise in every dimension`,
+        draw: () => {
+          const topic = pickTopic();
+          const latent = topic.map((c) => c + pointSpread * gaussian(random));
+          const point = new Array<number>(EMBEDDING_DIMENSIONS);
+          for (let d = 0; d < EMBEDDING_DIMENSIONS; d++) {
+            const row = map[d]!;
+            let sum = 0;
+            for (let j = 0; j < latentDims; j++) sum += row[j]! * latent[j]!;
+            point[d] = sum;
+          }
+          const sigma = (noiseShare * Math.hypot(...point)) / Math.sqrt(EMBEDDING_DIMENSIONS);
+          return normalise(point.map((x) => x + sigma * gaussian(random)));
+        },
+      };
+    },
+  };
+}
 
 const TARGET = { recall: 0.95, p95Ms: 5, qpsRatio: 3 };
 /** Recall within this of HNSW's counts as "equal" when IVFFlat's QPS is compared. */
@@ -109,7 +207,12 @@ async function main(): Promise<void> {
   const started = performance.now();
   // Others' work on the same two cores shows in every figure: the header says how busy the machine was before the run.
   const loadBefore = loadavg()[0]!.toFixed(1);
-  const scratch = await createScratchDatabase(env.DATABASE_URL);
+  const server = env.BENCH_SHARED_BUFFERS ? await startPrivateServer({ sharedUrl: env.DATABASE_URL, settings: { shared_buffers: env.BENCH_SHARED_BUFFERS } }) : undefined;
+  if (server) log(`running on a PostgreSQL server of the bench's own, shared_buffers ${env.BENCH_SHARED_BUFFERS}`);
+  const scratch = await createScratchDatabase(server?.url ?? env.DATABASE_URL).catch(async (err: unknown) => {
+    await server?.stop();
+    throw err;
+  });
   const clients: pg.Client[] = [];
   try {
     for (let i = 0; i < CLIENTS; i++) {
@@ -131,11 +234,11 @@ async function main(): Promise<void> {
 
     const random = mulberry32(SEED);
     const users = Array.from({ length: USERS }, () => randomUUID());
-    const centres = Array.from({ length: CLUSTERS }, () => normalise(Array.from({ length: EMBEDDING_DIMENSIONS }, () => gaussian(random))));
+    const shape = shapes(random)[env.BENCH_DATA]();
 
-    log(`loading ${env.BENCH_VECTORS} vectors of ${EMBEDDING_DIMENSIONS} dimensions (${CLUSTERS} clusters) by binary COPY`);
+    log(`loading ${env.BENCH_VECTORS} vectors of ${EMBEDDING_DIMENSIONS} dimensions (${shape.description}) by binary COPY`);
     let t = performance.now();
-    await pipeline(Readable.from(copyRows(env.BENCH_VECTORS, centres, users, random)), primary.query(copyFrom('COPY memories (scope, user_id, embedding) FROM STDIN (FORMAT binary)')));
+    await pipeline(Readable.from(copyRows(env.BENCH_VECTORS, shape, users, random)), primary.query(copyFrom('COPY memories (scope, user_id, embedding) FROM STDIN (FORMAT binary)')));
     await primary.query('VACUUM ANALYZE memories');
     const loadSeconds = (performance.now() - t) / 1000;
     const { rows: sizeRows } = await primary.query<{ bytes: string }>(`SELECT pg_total_relation_size('memories') AS bytes`);
@@ -143,8 +246,7 @@ async function main(): Promise<void> {
     log(`loaded in ${loadSeconds.toFixed(1)} s; table with TOAST ${mb(tableBytes)} MB`);
 
     const queries: Query[] = Array.from({ length: env.BENCH_QUERIES }, () => {
-      const centre = centres[Math.floor(random() * CLUSTERS)]!;
-      return { vector: toVector(noisy(centre, random)), userId: users[Math.floor(random() * USERS)]! };
+      return { vector: toVector(shape.draw()), userId: users[Math.floor(random() * USERS)]! };
     });
 
     const results: Row[] = [];
@@ -197,17 +299,17 @@ async function main(): Promise<void> {
     }
     log(`index part took ${((performance.now() - t) / 1000).toFixed(0)} s`);
 
-    const { rows: server } = await primary.query<{ version: string; vector: string; shared_buffers: string; workers: string }>(
+    const { rows: serverRows } = await primary.query<{ version: string; vector: string; shared_buffers: string; workers: string }>(
       `SELECT current_setting('server_version') AS version, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector,
               current_setting('shared_buffers') AS shared_buffers, current_setting('max_parallel_workers_per_gather') AS workers`,
     );
-    const s = server[0]!;
+    const s = serverRows[0]!;
     process.stdout.write(
-      `\n${env.BENCH_VECTORS} vectors of ${EMBEDDING_DIMENSIONS} dimensions in ${CLUSTERS} clusters (noise ${NOISE} × the unit centre, L2-normalised), ` +
+      `\n${env.BENCH_VECTORS} vectors of ${EMBEDDING_DIMENSIONS} dimensions, data ${shape.description}, L2-normalised; ` +
         `${mb(tableBytes)} MB with TOAST, loaded in ${loadSeconds.toFixed(1)} s; ${env.BENCH_QUERIES} queries, top ${K} by cosine distance; ` +
         `filtered = the team's and one person's of ${USERS} (${Math.round((TEAM_SHARE + (1 - TEAM_SHARE) / USERS) * 100)} % of rows), with iterative scans (relaxed_order) unless said otherwise; ` +
         `${env.BENCH_SECONDS} s per setting and client count; maintenance_work_mem ${MAINTENANCE_WORK_MEM} for the builds; ` +
-        `PostgreSQL ${s.version}, pgvector ${s.vector}, shared_buffers ${s.shared_buffers}, max_parallel_workers_per_gather ${s.workers}; ` +
+        `PostgreSQL ${s.version}, pgvector ${s.vector}, shared_buffers ${s.shared_buffers}${server ? " (the bench's own server)" : ''}, max_parallel_workers_per_gather ${s.workers}; ` +
         `1-minute load average ${loadBefore} before the run; total ${((performance.now() - started) / 1000 / 60).toFixed(1)} min\n\n`,
     );
     process.stdout.write(table(results));
@@ -215,6 +317,7 @@ async function main(): Promise<void> {
   } finally {
     for (const client of clients) await client.end().catch(() => undefined);
     await scratch.drop();
+    await server?.stop();
   }
 }
 
@@ -308,7 +411,7 @@ async function pagesPerQuery(client: pg.Client, text: string, samples: unknown[]
  * in their binary forms, the vector as pgvector's `vector_recv` reads it (int16
  * dimensions, int16 0, float4 big-endian each).
  */
-function* copyRows(count: number, centres: number[][], users: string[], random: () => number): Generator<Buffer> {
+function* copyRows(count: number, shape: Shape, users: string[], random: () => number): Generator<Buffer> {
   const userBytes = users.map((u) => Buffer.from(u.replaceAll('-', ''), 'hex'));
   const vectorBytes = 4 + 4 * EMBEDDING_DIMENSIONS;
   const rowBytes = 2 + (4 + 4) + (4 + 16) + (4 + vectorBytes);
@@ -319,7 +422,7 @@ function* copyRows(count: number, centres: number[][], users: string[], random: 
     const buffer = Buffer.allocUnsafe(batch * rowBytes);
     let at = 0;
     for (let r = 0; r < batch; r++) {
-      const vector = noisy(centres[Math.floor(random() * centres.length)]!, random);
+      const vector = shape.draw();
       const team = random() < TEAM_SHARE;
       at = buffer.writeInt16BE(3, at);
       at = buffer.writeInt32BE(4, at);
@@ -340,12 +443,6 @@ function* copyRows(count: number, centres: number[][], users: string[], random: 
     yield buffer.subarray(0, at);
   }
   yield Buffer.from([0xff, 0xff]);
-}
-
-/** A point of the centre's cluster: the centre plus noise of length about NOISE, normalised. */
-function noisy(centre: number[], random: () => number): number[] {
-  const sigma = NOISE / Math.sqrt(EMBEDDING_DIMENSIONS);
-  return normalise(centre.map((c) => c + sigma * gaussian(random)));
 }
 
 function normalise(v: number[]): number[] {
