@@ -45,7 +45,7 @@ const schedule = {
     .min(1)
     .max(64)
     .optional()
-    .meta({ description: 'IANA time zone the cron expression is read in; required with `cronExpression`', example: 'Europe/Amsterdam' }),
+    .meta({ description: 'IANA time zone the cron expression is read in; required with `cronExpression`, except for a digest of one store, which defaults to the store\'s time zone', example: 'Europe/Amsterdam' }),
   runAt: z.iso
     .datetime({ offset: true })
     .optional()
