@@ -75,12 +75,22 @@ async function pair(db: Database, config: AuthConfig, user: User, familyId: stri
   };
 }
 
-export async function login(db: Database, config: AuthConfig, email: string, password: string): Promise<TokenPair> {
+/**
+ * The active user an email and password belong to, or a 401 that does not say which
+ * was wrong. For a login, and for pages that take the password on each request (HTTP
+ * Basic authentication of the queue board).
+ */
+export async function verifyCredentials(db: Database, email: string, password: string): Promise<User> {
   const found = await findUserForLogin(db, email);
   // The hash is computed even for an unknown email, so timing tells nothing either.
   const ok = await verifyPassword(password, found?.passwordHash ?? DECOY_HASH);
   if (!found || !found.passwordHash || !ok) throw unauthorized();
-  return pair(db, config, found.user, randomUUID());
+  return found.user;
+}
+
+export async function login(db: Database, config: AuthConfig, email: string, password: string): Promise<TokenPair> {
+  const user = await verifyCredentials(db, email, password);
+  return pair(db, config, user, randomUUID());
 }
 
 /**
@@ -114,6 +124,19 @@ export async function refresh(db: Database, config: AuthConfig, refreshToken: st
   });
   if (!outcome.ok) throw unauthorized();
   return outcome.tokens;
+}
+
+/** Ends every login of a user: each refresh token still usable is revoked. Returns how many were. */
+export async function revokeUserSessions(db: Database, userId: string): Promise<number> {
+  const result = await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: new Date() })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('rotated_at', 'is', null)
+    .where('expires_at', '>', new Date())
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /** Ends the login the refresh token belongs to: every token of its family stops working. */
