@@ -98,6 +98,11 @@ export const jobIds = {
   reviewMemory: (memoryId: string) => `review-memory-${memoryId}`,
   /** One slot of a task. The instant is written in ISO 8601 basic format: BullMQ reserves ":" in job ids. */
   runTask: (taskId: string, dueAt: Date) => `run-task-${taskId}-${basicInstant(dueAt)}`,
+  /**
+   * A run an operator asked for (`pnpm dealdome tasks:run`): "now-" keeps it apart from the
+   * clock's ids, so it neither replaces nor is swallowed by a scheduled slot.
+   */
+  runTaskNow: (taskId: string, at: Date) => `run-task-now-${taskId}-${basicInstant(at)}`,
   runCheck: (taskId: string, dueAt: Date) => `run-check-${taskId}-${basicInstant(dueAt)}`,
   deliverNotification: (notificationId: string) => `deliver-notification-${notificationId}`,
   /** Webhook deliveries for a store within one window (see shopifyWebhookSyncWindow) share one sync. */

@@ -4,3 +4,4 @@ export * from './producer';
 export * from './worker';
 export * from './trace';
 export * from './platform';
+export * from './admin';
