@@ -7,6 +7,7 @@ import { pinoHttp } from 'pino-http';
 import { selectEmbeddingProvider } from '@dealdome/ai';
 import type { Platform } from '@dealdome/queues';
 import type { AuthConfig } from '@dealdome/domain';
+import { ADMIN_QUEUES_PATH, adminQueues } from './http/admin-queues';
 import { Api } from './http/api';
 import { guards } from './http/auth';
 import { docsPage } from './http/docs';
@@ -92,13 +93,14 @@ export function createApp(platform: Platform, env: Env): express.Express {
   const api = new Api(guards(db, config), API_INFO);
   // Built once: it says in the log which provider embeds, and it must match the embedding-worker's.
   const embeddings = selectEmbeddingProvider(env, logger);
-  authRoutes(api, db, config, {
+  const loginLimits = {
     perEmail: env.LOGIN_RATE_LIMIT_MAX,
     perAddress: env.LOGIN_RATE_LIMIT_IP_MAX,
     windowSeconds: env.LOGIN_RATE_LIMIT_WINDOW_SECONDS,
     redis: platform.redis,
     prefix: env.QUEUE_PREFIX,
-  });
+  };
+  authRoutes(api, db, config, loginLimits);
   apiTokenRoutes(api, db);
   storeRoutes(api, db);
   productRoutes(api, db, platform.producer, embeddings);
@@ -139,6 +141,10 @@ export function createApp(platform: Platform, env: Env): express.Express {
     cors({ origin: env.CORS_ORIGINS, credentials: false, exposedHeaders: ['x-request-id', 'x-next-cursor', 'link', 'content-disposition'] }),
   );
   app.use(docsPage());
+  // Before the API's body checks and parsers: the board parses its own requests.
+  // helmet's default policy serves it as it is (scripts and styles are its own
+  // files; the inline styles and its web font stylesheet are allowed by the default style-src).
+  app.use(ADMIN_QUEUES_PATH, adminQueues({ db, config, producer: platform.producer, limits: loginLimits }));
   // Before the JSON parser: a webhook's signature is over its raw bytes.
   app.use(shopifyWebhookBody);
   app.use(requireBodyType(api));

@@ -1,17 +1,22 @@
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { authenticate, requireScope, unauthorized } from '@dealdome/domain';
 import type { AuthConfig, Principal, Scope } from '@dealdome/domain';
 import type { Database } from '@dealdome/db';
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 
+/** The credential of an `Authorization: Bearer …` header, if the request has one. */
+export function bearerOf(req: Request): string | undefined {
+  return BEARER.exec(req.get('authorization') ?? '')?.[1];
+}
+
 /** Middleware factory: the route needs a caller holding `scope` (admin holds every scope). */
 export function authorizer(db: Database, config: AuthConfig) {
   return (scope: Scope): RequestHandler =>
     async (req, res, next) => {
-      const match = BEARER.exec(req.get('authorization') ?? '');
-      if (!match) throw unauthorized();
-      const principal = await authenticate(db, config, match[1]!);
+      const bearer = bearerOf(req);
+      if (bearer === undefined) throw unauthorized();
+      const principal = await authenticate(db, config, bearer);
       requireScope(principal, scope);
       res.locals.principal = principal;
       next();

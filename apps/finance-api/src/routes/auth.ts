@@ -1,56 +1,14 @@
-import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
-import { RedisStore } from 'rate-limit-redis';
-import type { RedisReply } from 'rate-limit-redis';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { login, logout, meOutput, refresh, tokenPairOutput } from '@dealdome/domain';
 import type { AuthConfig } from '@dealdome/domain';
 import type { Database } from '@dealdome/db';
 import type { Api } from '../http/api';
 import { principalOf } from '../http/auth';
-import { sendProblem } from '../http/problem';
+import { loginLimiters } from '../http/login-limits';
+import type { LoginLimits } from '../http/login-limits';
 
 const loginSchema = z.object({ email: z.string().min(1).max(320), password: z.string().min(1).max(1024) });
 const refreshSchema = z.object({ refreshToken: z.string().min(1).max(200) });
-
-export interface LoginLimits {
-  perEmail: number;
-  perAddress: number;
-  windowSeconds: number;
-  redis: Redis;
-  prefix: string;
-}
-
-/**
- * Two limits on failed attempts, both shared by every replica through Redis: per client address (one
- * machine guessing many accounts) and per email (many machines guessing one).
- */
-function loginLimiters(limits: LoginLimits): RequestHandler[] {
-  const make = (name: string, limit: number, key?: (req: Parameters<RequestHandler>[0]) => string) =>
-    rateLimit({
-      windowMs: limits.windowSeconds * 1000,
-      limit,
-      // Only failures count: a team member signing in all day is never locked out.
-      skipSuccessfulRequests: true,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      // Without a key generator the client address is used, IPv6 grouped by /56.
-      ...(key && { keyGenerator: key }),
-      store: new RedisStore({
-        prefix: `${limits.prefix}:ratelimit:login-${name}:`,
-        sendCommand: (command: string, ...args: string[]) => limits.redis.call(command, ...args) as Promise<RedisReply>,
-      }),
-      handler: (_req, res) => sendProblem(res, 429, 'Too many login attempts; try again later.', { code: 'rate_limited' }),
-    });
-  return [
-    make('ip', limits.perAddress),
-    make('email', limits.perEmail, (req) => {
-      const email = (req.body as { email?: unknown } | undefined)?.email;
-      return typeof email === 'string' ? email.trim().toLowerCase() : '(none)';
-    }),
-  ];
-}
 
 export function authRoutes(api: Api, db: Database, config: AuthConfig, limits: LoginLimits): void {
   api.route({
@@ -65,7 +23,12 @@ export function authRoutes(api: Api, db: Database, config: AuthConfig, limits: L
     status: 200,
     response: tokenPairOutput,
     problems: [401, 429],
-    middleware: loginLimiters(limits),
+    middleware: loginLimiters(limits, {
+      emailOf: (req) => {
+        const email = (req.body as { email?: unknown } | undefined)?.email;
+        return typeof email === 'string' ? email : undefined;
+      },
+    }),
     handle: ({ body }) => login(db, config, body.email, body.password),
   });
   api.route({
