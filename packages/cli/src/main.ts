@@ -10,10 +10,14 @@ import {
   findUserByTelegramId,
   issueTelegramLinkCode,
   linkTelegramUser,
+  resetPassword,
   roles,
   seedDemoData,
 } from '@dealdome/domain';
+import { registerApiTokenCommands } from './api-tokens';
+import { registerQueueCommands } from './queues';
 import { registerShopifyCommands } from './shopify';
+import { registerTaskCommands } from './tasks';
 
 /**
  * `pnpm dealdome <command>`: the operator's tool. Each command validates only the
@@ -107,6 +111,22 @@ export function buildProgram(out: (line: string) => void = (line) => process.std
     });
 
   program
+    .command('users:reset-password')
+    .description("give a user a new generated password, printed once, and end every login they have (their refresh tokens are revoked)")
+    .requiredOption('--email <email>', 'the user')
+    .action(async (options: { email: string }) => {
+      const reset = await withDatabase(({ db }) => resetPassword(db, options.email));
+      out(`new password for ${reset.user.email} (${reset.user.id}): ${reset.password}`);
+      out('the password is shown this once; store it now');
+      out(
+        `ended ${reset.revokedSessions} ${reset.revokedSessions === 1 ? 'login' : 'logins'}; ` +
+          'access tokens already issued keep working until they expire (ACCESS_TOKEN_TTL_SECONDS, 15 minutes by default)',
+      );
+    });
+
+  registerApiTokenCommands(program, out, withDatabase);
+
+  program
     .command('demo:seed')
     .description('fill an empty installation with demo stores, products, sales, ad spend, costs and rates, plus a first admin')
     .option('--stores <n>', 'how many stores', '3')
@@ -166,6 +186,8 @@ export function buildProgram(out: (line: string) => void = (line) => process.std
     });
 
   registerShopifyCommands(program, out, withDatabase);
+  registerTaskCommands(program, out, withDatabase);
+  registerQueueCommands(program, out);
 
   return program;
 }

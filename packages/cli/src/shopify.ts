@@ -5,6 +5,7 @@ import { createLogger, envEncryptionKey, parseEnv, shopifyEnv } from '@dealdome/
 import type { DatabaseHandle } from '@dealdome/db';
 import { connectShopifyStore, findStoreId, shopifyApiVersion, shopifyClientFor, shopifyConnection, syncShopifyOrders } from '@dealdome/domain';
 import type { ShopifySyncProgress } from '@dealdome/domain';
+import { wholeNumber } from './options';
 
 /**
  * `pnpm dealdome shopify:connect` and `shopify:backfill`: give a store its Admin API
@@ -12,12 +13,6 @@ import type { ShopifySyncProgress } from '@dealdome/domain';
  */
 
 const cliShopifyEnv = z.object({ SETTINGS_ENCRYPTION_KEY: envEncryptionKey(), ...shopifyEnv });
-
-function wholeNumber(value: string, name: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
-  return n;
-}
 
 export function registerShopifyCommands(
   program: Command,
