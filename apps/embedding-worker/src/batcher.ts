@@ -3,7 +3,7 @@ import type { EmbeddingProvider } from '@dealdome/ai';
 import { rejectBlankTexts } from '@dealdome/ai';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
-import { toVector } from '@dealdome/db';
+import { toVectorBinary } from '@dealdome/db';
 import { sql } from 'kysely';
 import type { EmbeddingMetrics } from './metrics';
 
@@ -28,6 +28,9 @@ interface Waiting {
 
 /** The cache key of a text: its sha256, hex. */
 export const textKey = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Rows per INSERT into the cache: three parameters each, and a statement takes at most 65,535. */
+const INSERT_ROWS = 2048;
 
 /** A cache entry's last_used_at is moved forward at most once a day: hits stay reads. */
 const TOUCH_AFTER = '1 day';
@@ -104,15 +107,20 @@ export class EmbeddingBatcher {
         } finally {
           metrics.providerLatency.observe({ model: provider.model }, (performance.now() - started) / 1000);
         }
-        await db
-          .insertInto('embedding_cache')
-          .columns(['model', 'text_sha256', 'embedding'])
-          .expression(
-            sql`SELECT ${provider.model}, decode(k, 'hex'), e::vector
-                FROM unnest(${missing.map(([key]) => key)}::text[], ${vectors.map((v) => toVector(v))}::text[]) AS n(k, e)`,
-          )
-          .onConflict((oc) => oc.columns(['model', 'text_sha256']).doNothing())
-          .execute();
+        // Binary parameters: no float is formatted here or parsed by PostgreSQL (see toVectorBinary).
+        for (let from = 0; from < missing.length; from += INSERT_ROWS) {
+          await db
+            .insertInto('embedding_cache')
+            .values(
+              missing.slice(from, from + INSERT_ROWS).map(([key], i) => ({
+                model: provider.model,
+                text_sha256: Buffer.from(key, 'hex'),
+                embedding: toVectorBinary(vectors[from + i]!),
+              })),
+            )
+            .onConflict((oc) => oc.columns(['model', 'text_sha256']).doNothing())
+            .execute();
+        }
         metrics.texts.inc({ source: 'provider' }, batch.length - fromCache);
       }
       for (const w of batch) w.resolve();

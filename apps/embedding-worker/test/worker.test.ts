@@ -1,10 +1,12 @@
 import type { Job } from 'bullmq';
 import { LocalHashingEmbeddingProvider, OpenAIEmbeddingProvider } from '@dealdome/ai';
+import type { EmbeddingProvider } from '@dealdome/ai';
 import { toVector } from '@dealdome/db';
 import { createLogger } from '@dealdome/config';
 import { Producer } from '@dealdome/queues';
 import type { ManagedWorker } from '@dealdome/queues';
-import { FakeOpenAI, useTestDatabase, useTestRedis } from '@dealdome/testkit';
+import { FakeOpenAI, fakeEmbedding, useTestDatabase, useTestRedis } from '@dealdome/testkit';
+import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { textKey } from '../src/batcher';
 import { writeVectorsFromCache } from '../src/entities';
@@ -106,6 +108,50 @@ describe('embedding-worker', () => {
     const cached = await db().selectFrom('memories').select(['embedding']).where('id', '=', again[0]!).executeTakeFirstOrThrow();
     const original = stored.find((m) => m.id === ids[0])!;
     expect(cached.embedding).toEqual(original.embedding);
+  });
+
+  /** A column's vector as pgvector stores it (vector_send: int16 dims, int16 0, big-endian float4 each). */
+  async function storedBytes(query: 'cache' | 'memory', key: string): Promise<Buffer> {
+    const { rows } = await (query === 'cache'
+      ? sql<{ bytes: Buffer }>`SELECT vector_send(embedding) AS bytes FROM embedding_cache WHERE text_sha256 = decode(${key}, 'hex')`
+      : sql<{ bytes: Buffer }>`SELECT vector_send(embedding) AS bytes FROM memories WHERE id = ${key}`
+    ).execute(db());
+    return rows[0]!.bytes;
+  }
+
+  /** The bytes a vector of float4 values must be stored as, built independently of the code under test. */
+  function float4Bytes(values: readonly number[]): Buffer {
+    const view = new DataView(new ArrayBuffer(4 + 4 * values.length));
+    view.setInt16(0, values.length);
+    values.forEach((v, i) => view.setFloat32(4 + 4 * i, v));
+    return Buffer.from(view.buffer);
+  }
+
+  it('when the OpenAI API answers a vector, then the cache and the row hold its float4 values bit for bit', async () => {
+    start();
+    const text = 'Rotterdam warehouse ships within 48 hours';
+    const [id] = await memories([text]);
+
+    await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [id!] }));
+
+    const expected = float4Bytes(fakeEmbedding(text));
+    expect((await storedBytes('cache', textKey(text))).equals(expected)).toBe(true);
+    expect((await storedBytes('memory', id!)).equals(expected)).toBe(true);
+  });
+
+  it('when a provider answers values float4 cannot hold exactly, then the cache and the row hold each rounded to the nearest float4', async () => {
+    const edges = [0.1, -0, 1e-45, 1.17549435e-38, 12345.678901234, -0.000123456789, 1 / 3, 65504.00000001];
+    const values = Array.from({ length: 1536 }, (_, i) => edges[i % edges.length]! * (1 + i / 1536));
+    const provider: EmbeddingProvider = { model: 'test-float4', dimensions: 1536, embed: async (texts) => texts.map(() => values) };
+    workers.push(createEmbeddingWorker({ db: db(), redis: redis.redis, prefix: redis.prefix, provider, logger, concurrency: 1, batchSize: 4, batchWaitMs: 5 }));
+    const text = 'Invoice terms are 30 days net';
+    const [id] = await memories([text]);
+
+    await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [id!] }));
+
+    const expected = float4Bytes(values);
+    expect((await storedBytes('cache', textKey(text))).equals(expected)).toBe(true);
+    expect((await storedBytes('memory', id!)).equals(expected)).toBe(true);
   });
 
   it('when many jobs run at once, then their texts share batches and no request exceeds the batch size', async () => {
