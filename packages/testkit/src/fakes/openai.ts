@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import os from 'node:os';
 import { Recorder, clientGone, headersWithoutSecrets, startFake, readBody, sendJson, sleep } from './http';
 import type { LoopbackServer } from './http';
 
@@ -278,8 +279,8 @@ export class FakeOpenAI {
       return;
     }
     const data = inputs.map((input, index) => {
-      const vector = fakeEmbedding(input, { model: modelName, dimensions });
-      return { object: 'embedding', index, embedding: format === 'base64' ? toBase64(vector) : vector };
+      const vector = fakeEmbeddingFloat32(input, { model: modelName, dimensions });
+      return { object: 'embedding', index, embedding: format === 'base64' ? toBase64(vector) : Array.from(vector) };
     });
     record.status = 200;
     this.recorder.push(record);
@@ -352,43 +353,56 @@ function errorResponse(
 }
 
 /** Little-endian float32, base64: what the API returns for encoding_format "base64". */
-function toBase64(vector: number[]): string {
-  const view = new DataView(new ArrayBuffer(vector.length * 4));
-  vector.forEach((value, index) => view.setFloat32(index * 4, value, true));
-  return Buffer.from(view.buffer).toString('base64');
+function toBase64(vector: Float32Array): string {
+  const bytes = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+  // A Float32Array holds the platform's byte order; the API's is little-endian.
+  return (os.endianness() === 'LE' ? bytes : Buffer.from(bytes).swap32()).toString('base64');
 }
 
 const tokenVectors = new Map<string, Float64Array>();
 const TOKEN_VECTOR_CACHE_LIMIT = 50_000;
 
-/** A reproducible pseudo-random vector (entries in [-1, 1)) for a seed string; words are cached, whole texts not. */
-function seededVector(seed: string, width: number, cache: boolean): Float64Array {
-  const cacheKey = `${width}:${seed}`;
-  const cached = cache ? tokenVectors.get(cacheKey) : undefined;
-  if (cached) return cached;
+/**
+ * Adds `weight` × a reproducible pseudo-random vector (entries in [-1, 1)) for a
+ * seed string to `sum`. xoshiro128** seeded from the seed's sha256: fast and good
+ * enough for spreading vectors. Its state is kept in locals rather than an array
+ * because a text's vector costs 1,536 steps, and the bench's fake answers thousands
+ * of texts a second on the cores the worker and PostgreSQL share.
+ */
+function addSeededVector(sum: Float64Array, seed: string, weight: number, out?: Float64Array): void {
   const digest = createHash('sha256').update(seed).digest();
-  // xoshiro128** seeded from the digest: fast and good enough for spreading vectors.
-  const s = new Uint32Array([digest.readUInt32LE(0), digest.readUInt32LE(4), digest.readUInt32LE(8), digest.readUInt32LE(12)]);
-  if (s.every((v) => v === 0)) s[0] = 1;
-  const vector = new Float64Array(width);
-  for (let i = 0; i < width; i++) {
-    const s0 = s[0] as number;
-    const s1 = s[1] as number;
+  let s0 = digest.readUInt32LE(0);
+  let s1 = digest.readUInt32LE(4);
+  let s2 = digest.readUInt32LE(8);
+  let s3 = digest.readUInt32LE(12);
+  if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
+  for (let i = 0; i < sum.length; i++) {
     const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-    const t = (s1 << 9) >>> 0;
-    s[2] = (s[2] as number) ^ s0;
-    s[3] = (s[3] as number) ^ s1;
-    s[1] = s1 ^ s[2];
-    s[0] = s0 ^ s[3];
-    s[2] = s[2] ^ t;
-    s[3] = rotl(s[3], 11);
-    vector[i] = result / 0x80000000 - 1;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
+    const value = result / 0x80000000 - 1;
+    if (out) out[i] = value;
+    sum[i] = (sum[i] as number) + weight * value;
   }
-  if (cache) {
-    if (tokenVectors.size >= TOKEN_VECTOR_CACHE_LIMIT) tokenVectors.clear();
-    tokenVectors.set(cacheKey, vector);
+}
+
+/** Adds a word's vector to `sum`; words are cached (they repeat across texts), whole texts not. */
+function addWordVector(sum: Float64Array, word: string): void {
+  const cacheKey = `${sum.length}:word:${word}`;
+  const cached = tokenVectors.get(cacheKey);
+  if (cached) {
+    for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (cached[i] as number);
+    return;
   }
-  return vector;
+  const vector = new Float64Array(sum.length);
+  addSeededVector(sum, `word:${word}`, 1, vector);
+  if (tokenVectors.size >= TOKEN_VECTOR_CACHE_LIMIT) tokenVectors.clear();
+  tokenVectors.set(cacheKey, vector);
 }
 
 function rotl(x: number, k: number): number {
@@ -404,19 +418,22 @@ function rotl(x: number, k: number): number {
  * text-embedding-3 models.
  */
 export function fakeEmbedding(input: string | number[], options: { model?: string; dimensions?: number } = {}): number[] {
+  return Array.from(fakeEmbeddingFloat32(input, options));
+}
+
+/** fakeEmbedding as the float32 values the API sends. */
+function fakeEmbeddingFloat32(input: string | number[], options: { model?: string; dimensions?: number }): Float32Array {
   const width = MODELS[options.model ?? 'text-embedding-3-small']?.dimensions ?? 1536;
   const text = typeof input === 'string' ? input : input.join(' ');
   const words = typeof input === 'string' ? (input.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) : input.map(String);
   const sum = new Float64Array(width);
-  for (const word of words) {
-    const vector = seededVector(`word:${word}`, width, true);
-    for (let i = 0; i < width; i++) sum[i] = (sum[i] as number) + (vector[i] as number);
-  }
-  const whole = seededVector(`text:${text}`, width, false);
-  const weight = 0.5 * Math.sqrt(Math.max(1, words.length));
-  for (let i = 0; i < width; i++) sum[i] = (sum[i] as number) + weight * (whole[i] as number);
+  for (const word of words) addWordVector(sum, word);
+  addSeededVector(sum, `text:${text}`, 0.5 * Math.sqrt(Math.max(1, words.length)));
   const size = Math.min(width, options.dimensions ?? width);
-  const cut = Array.from(sum.subarray(0, size));
-  const norm = Math.sqrt(cut.reduce((acc, v) => acc + v * v, 0)) || 1;
-  return cut.map((v) => Math.fround(v / norm));
+  let squares = 0;
+  for (let i = 0; i < size; i++) squares += (sum[i] as number) * (sum[i] as number);
+  const norm = Math.sqrt(squares) || 1;
+  const vector = new Float32Array(size);
+  for (let i = 0; i < size; i++) vector[i] = (sum[i] as number) / norm;
+  return vector;
 }
