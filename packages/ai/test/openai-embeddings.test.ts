@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { AppError } from '@dealdome/domain';
 import { FakeOpenAI, fakeEmbedding } from '@dealdome/testkit';
 import { OpenAIEmbeddingProvider } from '../src';
@@ -25,7 +27,7 @@ describe('OpenAIEmbeddingProvider against the fake OpenAI API', () => {
     expect(embeddings.dimensions).toBe(1536);
     expect(vector).toHaveLength(1536);
     expect(vector).toEqual(fakeEmbedding('Mugs sold out in the Amsterdam store'));
-    expect(fake.requests[0]).toMatchObject({ model: 'text-embedding-3-small', dimensions: 1536, status: 200 });
+    expect(fake.requests[0]).toMatchObject({ model: 'text-embedding-3-small', dimensions: 1536, encodingFormat: 'base64', status: 200 });
   });
 
   it('when 5000 texts are embedded, then they go in 3 requests of at most 2048 and come back in order', async () => {
@@ -36,7 +38,7 @@ describe('OpenAIEmbeddingProvider against the fake OpenAI API', () => {
     expect(fake.requests.map((r) => r.inputs.length)).toEqual([2048, 2048, 904]);
     expect(vectors).toHaveLength(5000);
     for (const i of [0, 2047, 2048, 4999]) expect(vectors[i]).toEqual(fakeEmbedding(texts[i] as string));
-    // The fake computes every vector in this process, ~4 ms each under jest: 5000 take ~20 s.
+    // The fake computes every vector in this process, ~1 ms each under jest: 5000 take ~6 s.
   }, 90_000);
 
   it('when texts are token-heavy, then requests are split to stay within 300,000 tokens', async () => {
@@ -117,5 +119,21 @@ describe('OpenAIEmbeddingProvider against the fake OpenAI API', () => {
 
     expect(vector).toHaveLength(256);
     expect(fake.requests[0]?.dimensions).toBe(256);
+  });
+
+  it('when an OpenAI-compatible server answers floats although base64 was asked for, then the floats are taken', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.25, -0.5, 0.125] }], model: 'm', usage: { prompt_tokens: 1, total_tokens: 1 } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const embeddings = new OpenAIEmbeddingProvider({ apiKey: 'sk-test', baseURL: `http://127.0.0.1:${port}/v1`, model: 'compatible-model', dimensions: 3 });
+
+      expect(await embeddings.embed(['hello'])).toEqual([[0.25, -0.5, 0.125]]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
