@@ -5,6 +5,7 @@ import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { selectEmbeddingProvider } from '@dealdome/ai';
+import { encryptionKeys } from '@dealdome/config';
 import type { Platform } from '@dealdome/queues';
 import type { AuthConfig } from '@dealdome/domain';
 import { ADMIN_QUEUES_PATH, adminQueues } from './http/admin-queues';
@@ -108,7 +109,7 @@ export function createApp(platform: Platform, env: Env): express.Express {
   adSpendRoutes(api, db);
   dailyFinancialsRoutes(api, db);
   fxRateRoutes(api, db);
-  settingsRoutes(api, db, env.SETTINGS_ENCRYPTION_KEY);
+  settingsRoutes(api, db, encryptionKeys(env));
   reportRoutes(api, db);
   knowledgeRoutes(api, db, embeddings);
   videoRoutes(api, db, platform.producer);

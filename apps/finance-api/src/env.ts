@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, embeddingEnv, envEncryptionKey, envInt, envPort } from '@dealdome/config';
+import { baseEnvSchema, embeddingEnv, encryptionKeysEnv, envInt, envPort } from '@dealdome/config';
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
@@ -26,8 +26,9 @@ export const envSchema = baseEnvSchema.extend({
   ),
   /**
    * AES-256-GCM key for secret settings at rest: 32 bytes, base64 or hex. No default.
+   * Secrets are always sealed under SETTINGS_ENCRYPTION_KEY; previous keys only open.
    */
-  SETTINGS_ENCRYPTION_KEY: envEncryptionKey(),
+  ...encryptionKeysEnv,
   /** The Shopify app's secret: webhooks are signed with it. Unset: every webhook is refused (401). */
   SHOPIFY_WEBHOOK_SECRET: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
   /** Hops of reverse proxies in front of the API, so client addresses are read from X-Forwarded-For. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnvSchema, envEncryptionKey, envInt, envPort, shopifyEnv } from '@dealdome/config';
+import { baseEnvSchema, encryptionKeysEnv, envInt, envPort, shopifyEnv } from '@dealdome/config';
 import { AppError, nextRunAt } from '@dealdome/domain';
 
 const cronExpression = (fallback: string) =>
@@ -30,8 +30,8 @@ export const envSchema = baseEnvSchema.extend({
   TELEGRAM_UPDATES_RETENTION_DAYS: envInt(30, 1),
   /** Days search_metrics rows are kept. */
   SEARCH_METRICS_RETENTION_DAYS: envInt(90, 1),
-  /** Decrypts the stores' Shopify access tokens (the same key as finance-api's). */
-  SETTINGS_ENCRYPTION_KEY: envEncryptionKey(),
+  /** Decrypts the stores' Shopify access tokens (the same keys as finance-api's). */
+  ...encryptionKeysEnv,
   ...shopifyEnv,
   /** shopify-sync jobs one replica runs at once (each one store). */
   SHOPIFY_SYNC_CONCURRENCY: envInt(2, 1),

@@ -1,3 +1,4 @@
+import { encryptionKeys } from '@dealdome/config';
 import type { Logger, StartedService } from '@dealdome/config';
 import { startPlatformService } from '@dealdome/queues';
 import type { Env } from './env';
@@ -37,7 +38,7 @@ export async function startScheduler(env: Env, logger: Logger): Promise<StartedS
         prefix: env.QUEUE_PREFIX,
         producer,
         logger,
-        encryptionKey: env.SETTINGS_ENCRYPTION_KEY,
+        encryptionKey: encryptionKeys(env),
         apiBaseUrl: env.SHOPIFY_API_BASE_URL,
         concurrency: env.SHOPIFY_SYNC_CONCURRENCY,
         alertAfterFailures: env.SHOPIFY_ALERT_AFTER_FAILURES,

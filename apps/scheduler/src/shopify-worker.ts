@@ -14,7 +14,7 @@ import {
   ShopifySyncBusyError,
   syncShopifyOrders,
 } from '@dealdome/domain';
-import type { ShopifyClock, SyncShopifyResult } from '@dealdome/domain';
+import type { EncryptionKeys, ShopifyClock, SyncShopifyResult } from '@dealdome/domain';
 import { catalog, createWorker, jobIds, payloadSchema, retention } from '@dealdome/queues';
 import type { JobPayload, ManagedWorker, Producer } from '@dealdome/queues';
 
@@ -34,8 +34,8 @@ export interface ShopifySyncWorkerDeps {
   /** For the job schedulers (the queue they add to). */
   producer: Producer;
   logger: Logger;
-  /** SETTINGS_ENCRYPTION_KEY: the stores' access tokens are sealed under it. */
-  encryptionKey: Buffer;
+  /** SETTINGS_ENCRYPTION_KEY (and any previous keys): the stores' access tokens are sealed under it. */
+  encryptionKey: EncryptionKeys;
   /** SHOPIFY_API_BASE_URL: where the Admin API is served when a store does not say (tests and local runs: the fake). */
   apiBaseUrl?: string | undefined;
   /** Stores synced at once (each store one at a time). */

@@ -16,6 +16,7 @@ import {
 } from '@dealdome/domain';
 import { registerApiTokenCommands } from './api-tokens';
 import { registerQueueCommands } from './queues';
+import { registerSecretCommands } from './secrets';
 import { registerShopifyCommands } from './shopify';
 import { registerTaskCommands } from './tasks';
 
@@ -188,6 +189,7 @@ export function buildProgram(out: (line: string) => void = (line) => process.std
   registerShopifyCommands(program, out, withDatabase);
   registerTaskCommands(program, out, withDatabase);
   registerQueueCommands(program, out);
+  registerSecretCommands(program, out, withDatabase);
 
   return program;
 }

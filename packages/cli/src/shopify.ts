@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { createLogger, envEncryptionKey, parseEnv, shopifyEnv } from '@dealdome/config';
+import { createLogger, encryptionKeys, encryptionKeysEnv, parseEnv, shopifyEnv } from '@dealdome/config';
 import type { DatabaseHandle } from '@dealdome/db';
 import { connectShopifyStore, findStoreId, shopifyApiVersion, shopifyClientFor, shopifyConnection, syncShopifyOrders } from '@dealdome/domain';
 import type { ShopifySyncProgress } from '@dealdome/domain';
@@ -12,7 +12,7 @@ import { wholeNumber } from './options';
  * access, and read its order history into the finance tables with a progress bar.
  */
 
-const cliShopifyEnv = z.object({ SETTINGS_ENCRYPTION_KEY: envEncryptionKey(), ...shopifyEnv });
+const cliShopifyEnv = z.object({ ...encryptionKeysEnv, ...shopifyEnv });
 
 export function registerShopifyCommands(
   program: Command,
@@ -34,8 +34,8 @@ export function registerShopifyCommands(
       if (!version.success) throw new Error(`--api-version: ${version.error.issues[0]!.message}`);
       const line = await withDatabase(async ({ db }) => {
         const storeId = await findStoreId(db, options.store);
-        await connectShopifyStore(db, storeId, { accessToken, apiVersion: version.data, ...(options.apiBaseUrl !== undefined && { apiBaseUrl: options.apiBaseUrl }) }, env.SETTINGS_ENCRYPTION_KEY);
-        const connection = await shopifyConnection(db, storeId, env.SETTINGS_ENCRYPTION_KEY);
+        await connectShopifyStore(db, storeId, { accessToken, apiVersion: version.data, ...(options.apiBaseUrl !== undefined && { apiBaseUrl: options.apiBaseUrl }) }, encryptionKeys(env));
+        const connection = await shopifyConnection(db, storeId, encryptionKeys(env));
         // Proves the token before anyone relies on it.
         const client = shopifyClientFor(connection, { apiBaseUrl: env.SHOPIFY_API_BASE_URL });
         const { data } = await client.query<{ shop: { name: string; currencyCode: string } }>('{ shop { name currencyCode } }');
@@ -57,7 +57,7 @@ export function registerShopifyCommands(
       const logger = createLogger('dealdome-cli', { level: 'warn' });
       const result = await withDatabase(async ({ db }) => {
         const storeId = await findStoreId(db, options.store);
-        const connection = await shopifyConnection(db, storeId, env.SETTINGS_ENCRYPTION_KEY);
+        const connection = await shopifyConnection(db, storeId, encryptionKeys(env));
         const client = shopifyClientFor(connection, { apiBaseUrl: env.SHOPIFY_API_BASE_URL, logger });
         const since = new Date(Date.now() - days * 86_400_000);
         const span = Math.max(1, Date.now() - since.getTime());

@@ -107,16 +107,58 @@ export const anthropicEnv = {
 /** A Claude model id, unset when empty. */
 export const envAnthropicModel = () => z.preprocess(unsetWhenEmpty, anthropicModel.optional());
 
+const decodeKey = (value: string): Buffer | undefined => {
+  const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  return key.length === 32 ? key : undefined;
+};
+
 /** SETTINGS_ENCRYPTION_KEY: the AES-256-GCM key of secrets at rest, 32 bytes as base64 or 64 hex characters. No default. */
 export const envEncryptionKey = () =>
   z.string({ message: 'required: 32 random bytes as base64 or 64 hex characters' }).transform((value, ctx) => {
-    const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
-    if (key.length !== 32) {
+    const key = decodeKey(value);
+    if (!key) {
       ctx.addIssue({ code: 'custom', message: 'must decode to exactly 32 bytes (base64 or 64 hex characters)' });
       return z.NEVER;
     }
     return key;
   });
+
+/**
+ * SETTINGS_ENCRYPTION_KEY_PREVIOUS: keys being rotated out, comma-separated, in the
+ * same form. They only open secrets sealed before the rotation, until
+ * `pnpm dealdome secrets:reencrypt` has moved those to SETTINGS_ENCRYPTION_KEY.
+ */
+export const envPreviousEncryptionKeys = () =>
+  z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .transform((value, ctx) => {
+        const keys: Buffer[] = [];
+        for (const [i, part] of value.split(',').entries()) {
+          const key = decodeKey(part.trim());
+          if (!key) {
+            ctx.addIssue({ code: 'custom', message: `key ${i + 1} must decode to exactly 32 bytes (base64 or 64 hex characters)` });
+            return z.NEVER;
+          }
+          keys.push(key);
+        }
+        return keys;
+      })
+      .default([]),
+  );
+
+/** The keyring of the services that read or write secrets at rest. */
+export const encryptionKeysEnv = {
+  SETTINGS_ENCRYPTION_KEY: envEncryptionKey(),
+  SETTINGS_ENCRYPTION_KEY_PREVIOUS: envPreviousEncryptionKeys(),
+};
+
+/** The keyring the domain's secret functions take, from a parsed encryptionKeysEnv. */
+export const encryptionKeys = (env: { SETTINGS_ENCRYPTION_KEY: Buffer; SETTINGS_ENCRYPTION_KEY_PREVIOUS: Buffer[] }) => ({
+  current: env.SETTINGS_ENCRYPTION_KEY,
+  previous: env.SETTINGS_ENCRYPTION_KEY_PREVIOUS,
+});
 
 /** Where the Shopify Admin API is served when a store does not name its own (the fake in tests). */
 export const shopifyEnv = {

@@ -40,3 +40,4 @@ export * from './scheduled-tasks';
 export * from './scheduled-task-run-now';
 export * from './shopify';
 export * from './reminder-text';
+export * from './secrets';

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Database, Json } from '@dealdome/db';
+import type { Database, DB, Json } from '@dealdome/db';
 import { sql } from 'kysely';
+import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { AppError, invalid, notFound } from './errors';
 import { currency } from './values';
@@ -66,12 +67,24 @@ export class SettingDecryptionError extends AppError {
   }
 }
 
+/**
+ * The keys secrets are sealed under. `current` seals; `previous` — keys being rotated
+ * out (SETTINGS_ENCRYPTION_KEY_PREVIOUS) — still open what they sealed until
+ * `pnpm dealdome secrets:reencrypt` has moved every secret to the current key. A lone
+ * key is a keyring without previous keys.
+ */
+export type EncryptionKeys = Buffer | { current: Buffer; previous: readonly Buffer[] };
+
+const currentKey = (keys: EncryptionKeys): Buffer => (Buffer.isBuffer(keys) ? keys : keys.current);
+const allKeys = (keys: EncryptionKeys): Buffer[] => (Buffer.isBuffer(keys) ? [keys] : [keys.current, ...keys.previous]);
+
 function checkKey(encryptionKey: Buffer): void {
   if (encryptionKey.length !== 32) throw new Error('the settings encryption key must be 32 bytes (AES-256)');
 }
 
-/** The setting's key is authenticated data: a ciphertext copied onto another key does not decrypt. */
-export function encryptSettingValue(key: string, value: unknown, encryptionKey: Buffer): Envelope {
+/** The setting's key is authenticated data: a ciphertext copied onto another key does not decrypt. Sealed under the current key. */
+export function encryptSettingValue(key: string, value: unknown, keys: EncryptionKeys): Envelope {
+  const encryptionKey = currentKey(keys);
   checkKey(encryptionKey);
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', encryptionKey, iv);
@@ -80,23 +93,36 @@ export function encryptSettingValue(key: string, value: unknown, encryptionKey: 
   return { $encrypted: { v: 1, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') } };
 }
 
-export function decryptSettingValue(key: string, stored: unknown, encryptionKey: Buffer): unknown {
-  checkKey(encryptionKey);
+/**
+ * Opens a sealed value with the first key of the keyring that authenticates it, and
+ * says whether that was the current key. GCM's tag makes a wrong key fail, never
+ * yield garbage.
+ */
+export function openSettingValue(key: string, stored: unknown, keys: EncryptionKeys): { value: unknown; underCurrentKey: boolean } {
   const parsed = envelope.safeParse(stored);
   if (!parsed.success) throw new SettingDecryptionError(key);
   const { iv, tag, data } = parsed.data.$encrypted;
   const ivBytes = Buffer.from(iv, 'base64');
   const tagBytes = Buffer.from(tag, 'base64');
   if (ivBytes.length !== 12 || tagBytes.length !== 16) throw new SettingDecryptionError(key);
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', encryptionKey, ivBytes, { authTagLength: 16 });
-    decipher.setAAD(Buffer.from(key, 'utf8'));
-    decipher.setAuthTag(tagBytes);
-    const plain = Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
-    return JSON.parse(plain) as unknown;
-  } catch {
-    throw new SettingDecryptionError(key);
+  const candidates = allKeys(keys);
+  for (const [i, encryptionKey] of candidates.entries()) {
+    checkKey(encryptionKey);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', encryptionKey, ivBytes, { authTagLength: 16 });
+      decipher.setAAD(Buffer.from(key, 'utf8'));
+      decipher.setAuthTag(tagBytes);
+      const plain = Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
+      return { value: JSON.parse(plain) as unknown, underCurrentKey: i === 0 };
+    } catch {
+      // Not this key: the next one may have sealed it.
+    }
   }
+  throw new SettingDecryptionError(key);
+}
+
+export function decryptSettingValue(key: string, stored: unknown, keys: EncryptionKeys): unknown {
+  return openSettingValue(key, stored, keys).value;
 }
 
 // ---------------------------------------------------------------- the API's view (never decrypts)
@@ -124,7 +150,7 @@ export async function getSettingEntry(db: Database, key: string): Promise<Settin
  * was (a new one is not secret), so rotating a secret never stores it in plain text
  * by accident; `secret: false` makes it plain on purpose.
  */
-export async function putSetting(db: Database, key: string, input: SettingInput, encryptionKey: Buffer): Promise<Setting> {
+export async function putSetting(db: Database, key: string, input: SettingInput, encryptionKey: EncryptionKeys): Promise<Setting> {
   const known = knownSettings[key];
   if (known) {
     if (input.secret === true) throw invalid({ secret: [`"${key}" is read by the platform and cannot be secret`] });
@@ -161,7 +187,7 @@ export async function deleteSetting(db: Database, key: string): Promise<void> {
  * A setting's value for server-side use, or undefined when it is not set. A secret
  * is decrypted with `encryptionKey`; without one, reading a secret is an error.
  */
-export async function getSetting(db: Database, key: string, encryptionKey?: Buffer): Promise<unknown> {
+export async function getSetting(db: Database, key: string, encryptionKey?: EncryptionKeys): Promise<unknown> {
   const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
   if (!row) return undefined;
   if (!isEncrypted(row.value)) return row.value;
@@ -170,7 +196,7 @@ export async function getSetting(db: Database, key: string, encryptionKey?: Buff
 }
 
 /** A secret setting decrypted (or undefined when not set); throws SettingDecryptionError when it cannot be read. */
-export async function getSecretSetting(db: Database, name: string, encryptionKey: Buffer): Promise<unknown> {
+export async function getSecretSetting(db: Database, name: string, encryptionKey: EncryptionKeys): Promise<unknown> {
   return getSetting(db, name, encryptionKey);
 }
 
@@ -183,4 +209,36 @@ export async function getReportingCurrency(db: Database): Promise<string> {
     throw new AppError(500, 'setting_invalid', 'The setting "reporting_currency" is not an ISO 4217 currency; set it again with PUT /v1/settings/reporting_currency.');
   }
   return check.data;
+}
+
+/** Secret settings re-sealed under the current key, inside the caller's transaction; see reencryptSecrets. */
+export async function resealSettings(trx: Transaction<DB>, keys: EncryptionKeys): Promise<ResealCount> {
+  const rows = await trx.selectFrom('settings').select(['key', 'value']).where(sql<boolean>`value ? '$encrypted'`).orderBy('key').forUpdate().execute();
+  const count: ResealCount = { resealed: 0, current: 0, unreadable: [] };
+  for (const row of rows) {
+    let opened: { value: unknown; underCurrentKey: boolean };
+    try {
+      opened = openSettingValue(row.key, row.value, keys);
+    } catch (err) {
+      if (!(err instanceof SettingDecryptionError)) throw err;
+      count.unreadable.push(`setting "${row.key}"`);
+      continue;
+    }
+    if (opened.underCurrentKey) {
+      count.current += 1;
+      continue;
+    }
+    const json = sql<Json>`${JSON.stringify(encryptSettingValue(row.key, opened.value, keys))}::jsonb`;
+    // updated_at is left alone: the value did not change, only the key it is sealed under.
+    await trx.updateTable('settings').set({ value: json }).where('key', '=', row.key).execute();
+    count.resealed += 1;
+  }
+  return count;
+}
+
+/** What re-sealing found: moved to the current key, already under it, and what no key of the keyring opens. */
+export interface ResealCount {
+  resealed: number;
+  current: number;
+  unreadable: string[];
 }

@@ -1,9 +1,10 @@
+import type { EncryptionKeys } from '@dealdome/domain';
 import { deleteSetting, getSettingEntry, listSettings, putSetting, settingInput, settingKeyParam, settingListOutput, settingOutput } from '@dealdome/domain';
 import type { Database } from '@dealdome/db';
 import type { Api } from '../http/api';
 
 /** Settings are the platform's configuration: admins only, and secrets always read back masked. */
-export function settingsRoutes(api: Api, db: Database, encryptionKey: Buffer): void {
+export function settingsRoutes(api: Api, db: Database, encryptionKey: EncryptionKeys): void {
   api.route({
     operationId: 'listSettings',
     method: 'get',

@@ -1,8 +1,10 @@
 import type { Logger } from '@dealdome/config';
-import type { Database } from '@dealdome/db';
+import type { Database, DB } from '@dealdome/db';
+import type { Transaction } from 'kysely';
 import { z } from 'zod';
 import { AppError, notFound, unprocessable } from '../errors';
-import { decryptSettingValue, encryptSettingValue, SettingDecryptionError } from '../settings';
+import { decryptSettingValue, encryptSettingValue, openSettingValue, SettingDecryptionError } from '../settings';
+import type { EncryptionKeys, ResealCount } from '../settings';
 import { uuid } from '../values';
 import { ShopifyClient } from './client';
 import type { ShopifyClock, ShopifyBucketMemory } from './client';
@@ -38,6 +40,36 @@ export interface ShopifyConnection {
 
 const tokenContext = (storeId: string) => `stores.shopify_access_token:${storeId}`;
 
+/** Stores' access tokens re-sealed under the current key, inside the caller's transaction; see reencryptSecrets. */
+export async function resealShopifyTokens(trx: Transaction<DB>, keys: EncryptionKeys): Promise<ResealCount> {
+  const rows = await trx
+    .selectFrom('stores')
+    .select(['id', 'name', 'shopify_access_token_encrypted'])
+    .where('shopify_access_token_encrypted', 'is not', null)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  const count: ResealCount = { resealed: 0, current: 0, unreadable: [] };
+  for (const row of rows) {
+    let opened: { value: unknown; underCurrentKey: boolean };
+    try {
+      opened = openSettingValue(tokenContext(row.id), JSON.parse(row.shopify_access_token_encrypted!.toString('utf8')), keys);
+    } catch (err) {
+      if (!(err instanceof SettingDecryptionError) && !(err instanceof SyntaxError)) throw err;
+      count.unreadable.push(`the Shopify access token of store "${row.name}" (${row.id})`);
+      continue;
+    }
+    if (opened.underCurrentKey) {
+      count.current += 1;
+      continue;
+    }
+    const sealed = Buffer.from(JSON.stringify(encryptSettingValue(tokenContext(row.id), opened.value, keys)), 'utf8');
+    await trx.updateTable('stores').set({ shopify_access_token_encrypted: sealed }).where('id', '=', row.id).execute();
+    count.resealed += 1;
+  }
+  return count;
+}
+
 /** The store is not set up for Shopify, or its settings cannot be used: no retry will help. */
 export class ShopifyNotConnectedError extends AppError {
   constructor(message: string) {
@@ -58,7 +90,7 @@ export async function findStoreId(db: Database, idOrDomain: string): Promise<str
 }
 
 /** Stores the Admin API token (encrypted), API version and base URL of a store that has a shop domain. */
-export async function connectShopifyStore(db: Database, storeId: string, input: z.input<typeof shopifyConnectionInput>, encryptionKey: Buffer): Promise<void> {
+export async function connectShopifyStore(db: Database, storeId: string, input: z.input<typeof shopifyConnectionInput>, encryptionKey: EncryptionKeys): Promise<void> {
   const parsed = shopifyConnectionInput.parse(input);
   const store = await db.selectFrom('stores').select(['shop_domain']).where('id', '=', storeId).executeTakeFirst();
   if (!store) throw notFound('the store');
@@ -89,7 +121,7 @@ export async function listShopifyStoreIds(db: Database): Promise<string[]> {
 }
 
 /** The store's decrypted Admin API access; ShopifyNotConnectedError when it has none or it cannot be read. */
-export async function shopifyConnection(db: Database, storeId: string, encryptionKey: Buffer): Promise<ShopifyConnection> {
+export async function shopifyConnection(db: Database, storeId: string, encryptionKey: EncryptionKeys): Promise<ShopifyConnection> {
   const row = await db
     .selectFrom('stores')
     .select(['id', 'name', 'shop_domain', 'currency', 'timezone', 'shopify_access_token_encrypted', 'shopify_api_version', 'shopify_api_base_url'])
