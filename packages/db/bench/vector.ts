@@ -22,8 +22,8 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { z } from 'zod';
+import { startPrivatePostgres } from '../src/private-postgres';
 import { createScratchDatabase } from '../src/testing';
-import { startPrivateServer } from './private-server';
 import { EMBEDDING_DIMENSIONS, toVector } from '../src/vector';
 
 const list = z
@@ -207,7 +207,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   // Others' work on the same two cores shows in every figure: the header says how busy the machine was before the run.
   const loadBefore = loadavg()[0]!.toFixed(1);
-  const server = env.BENCH_SHARED_BUFFERS ? await startPrivateServer({ sharedUrl: env.DATABASE_URL, settings: { shared_buffers: env.BENCH_SHARED_BUFFERS } }) : undefined;
+  const server = env.BENCH_SHARED_BUFFERS ? await startPrivatePostgres({ sameVersionAs: env.DATABASE_URL, settings: { shared_buffers: env.BENCH_SHARED_BUFFERS } }) : undefined;
   if (server) log(`running on a PostgreSQL server of the bench's own, shared_buffers ${env.BENCH_SHARED_BUFFERS}`);
   const scratch = await createScratchDatabase(server?.url ?? env.DATABASE_URL).catch(async (err: unknown) => {
     await server?.stop();
