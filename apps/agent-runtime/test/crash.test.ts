@@ -51,14 +51,9 @@ describe('agent-runtime killed mid-turn', () => {
       .returning('id')
       .executeTakeFirstOrThrow();
 
-    let arrived!: () => void;
-    const firstCallArrived = new Promise<void>((resolve) => (arrived = resolve));
-    let calls = 0;
-    fake.respondWith(() => {
-      if (calls++ > 0) return { content: 'the one answer' };
-      arrived();
-      return { content: 'never sent: its runtime is killed first', latencyMs: 120_000 };
-    });
+    // The first call is held until its runtime dies; the next one is answered.
+    const firstCallArrived = fake.holdNextRequest();
+    fake.respondWith(() => ({ content: 'the one answer' }));
 
     const env = {
       DATABASE_URL: database.url,
@@ -98,6 +93,6 @@ describe('agent-runtime killed mid-turn', () => {
     const asked = await db.selectFrom('messages').select('answered_by').where('id', '=', question.id).executeTakeFirstOrThrow();
     expect(asked.answered_by).toBe(assistant[0]!.id);
     expect(await producer.queue('telegram-outbound').getJob(jobIds.deliverMessage(assistant[0]!.id))).toBeDefined();
-    expect(calls).toBe(2);
+    expect(fake.requests.map((r) => r.status)).toEqual([0, 200]);
   }, 150_000);
 });

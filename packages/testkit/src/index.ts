@@ -5,4 +5,5 @@ export * from './ports';
 export * from './proxy';
 export * from './service-process';
 export * from './service-suite';
+export * from './servers';
 export * from './fakes';

@@ -235,6 +235,42 @@ describe('fake Anthropic Messages API', () => {
     expect(failed).toMatchObject({ status: 500, type: 'api_error', requestID: fake.requests[1]?.requestId });
   });
 
+  it('when the API is overloaded for a period, then every request gets 529 until it is over and the script answers after', async () => {
+    fake.injectError({ error: 'overloaded' }, { forMs: 300 }).respondWith(() => ({ content: 'back' }));
+    const ask = () =>
+      client()
+        .messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] })
+        .then((m) => m.content, (e: unknown) => (e as InstanceType<typeof Anthropic.APIError>).status);
+
+    const during = [await ask(), await ask()];
+    await new Promise((r) => setTimeout(r, 350));
+
+    expect(during).toEqual([529, 529]);
+    expect(await ask()).toEqual([{ type: 'text', text: 'back' }]);
+  });
+
+  it('when a request is held, then it is announced on arrival, answered never, and recorded once its client gives up', async () => {
+    const held = fake.holdNextRequest();
+    fake.respondWith(() => ({ content: 'the next one' }));
+    const gaveUp = new AbortController();
+    const first = client()
+      .messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'first' }] }, { signal: gaveUp.signal })
+      .catch((e: unknown) => e);
+
+    const arrived = await held;
+    expect(arrived.messages).toEqual([{ role: 'user', content: 'first' }]);
+    const second = await client().messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'second' }] });
+    gaveUp.abort();
+
+    expect(await first).toBeInstanceOf(Anthropic.APIUserAbortError);
+    expect(second.content).toEqual([{ type: 'text', text: 'the next one' }]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fake.requests.map((r) => [r.requestId === arrived.requestId, r.status])).toEqual([
+      [false, 200],
+      [true, 0],
+    ]);
+  });
+
   it('when nothing is scripted or the script calls a tool not offered, then the request fails at once without SDK retries', async () => {
     const apiMessage = (e: unknown) => (e as InstanceType<typeof Anthropic.APIError>).apiMessage;
     const unscripted = await client(2)

@@ -117,6 +117,25 @@ describe('fake OpenAI embeddings API', () => {
     expect(fake.requests.map((r) => r.status)).toEqual([400, 400, 400, 400, 404]);
   });
 
+  it('when a request is held, then it is announced on arrival and recorded unanswered once its client gives up', async () => {
+    const held = fake.holdNextRequest();
+    const gaveUp = new AbortController();
+    const first = failure(client().embeddings.create({ model: MODEL, input: ['held text'] }, { signal: gaveUp.signal }));
+
+    const arrived = await held;
+    const second = await client().embeddings.create({ model: MODEL, input: ['next text'] });
+    gaveUp.abort();
+
+    expect(arrived.inputs).toEqual(['held text']);
+    expect(await first).toBeInstanceOf(OpenAI.APIUserAbortError);
+    expect(second.data).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fake.requests.map((r) => [r.inputs, r.status])).toEqual([
+      [['next text'], 200],
+      [['held text'], 0],
+    ]);
+  });
+
   it('when the API answers 429 with retry-after, then the SDK retries and the fake sees both attempts', async () => {
     fake.injectError({ error: 'rate_limit', retryAfter: 1 });
 

@@ -125,6 +125,22 @@ describe('fake Telegram Bot API', () => {
     expect(sent.text).toBe('second time lucky');
   });
 
+  it('when Telegram answers 429 for a period, then every send fails until it is over and only sends of that method', async () => {
+    fake.addChat({ id: alice.id });
+    fake.injectError('sendMessage', { status: 429, retryAfter: 1 }, { forMs: 300 });
+    const send = () =>
+      api({ maxRetries: 0 })
+        .sendMessage({ chat_id: alice.id, text: 'hi' })
+        .then(() => 'sent', (err: unknown) => (err as TelegramApiError).errorCode);
+
+    const during = [await send(), await send()];
+    await api().sendChatAction({ chat_id: alice.id, action: 'typing' });
+    await new Promise((r) => setTimeout(r, 350));
+
+    expect(during).toEqual([429, 429]);
+    expect(await send()).toBe('sent');
+  });
+
   it('when HTML is malformed, then sendMessage fails with Telegram\'s 400 "can\'t parse entities"', async () => {
     fake.addChat({ id: alice.id });
     const send = (text: string) =>

@@ -108,7 +108,8 @@ export class FakeAnthropic {
   private readonly closing = new AbortController();
   private readonly recorder = new Recorder<RecordedAnthropicRequest>();
   private readonly script: AnthropicAnswer[] = [];
-  private readonly injected: { error: AnthropicErrorSpec; remaining: number }[] = [];
+  private readonly injected: { error: AnthropicErrorSpec; remaining: number; until?: number }[] = [];
+  private readonly holds: ((request: RecordedAnthropicRequest) => void)[] = [];
   private handler: AnthropicHandler | undefined;
   private readonly cache = new Map<string, number>();
 
@@ -148,10 +149,23 @@ export class FakeAnthropic {
     return this;
   }
 
-  /** The next `times` requests fail with this error, ahead of the script. */
-  injectError(error: AnthropicErrorSpec, times = 1): this {
-    this.injected.push({ error, remaining: times });
+  /**
+   * The next `times` requests fail with this error, ahead of the script; with
+   * `{ forMs }`, every request does until that much time has passed (an outage).
+   */
+  injectError(error: AnthropicErrorSpec, times: number | { forMs: number } = 1): this {
+    if (typeof times === 'number') this.injected.push({ error, remaining: times });
+    else this.injected.push({ error, remaining: Infinity, until: Date.now() + times.forMs });
     return this;
+  }
+
+  /**
+   * The next request gets no answer: it is held until its client goes away (a process
+   * killed mid-call) or the fake closes, then recorded with status 0. Resolves when
+   * that request arrives, so a test can act while the call is in flight.
+   */
+  holdNextRequest(): Promise<RecordedAnthropicRequest> {
+    return new Promise((resolve) => this.holds.push(resolve));
   }
 
   /** Answers still waiting in the script. */
@@ -238,6 +252,15 @@ export class FakeAnthropic {
     }
 
     const signal = AbortSignal.any([clientGone(req, res), this.closing.signal]);
+    const hold = this.holds.shift();
+    if (hold) {
+      hold(record);
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      this.recorder.push(record);
+      return;
+    }
+    const now = Date.now();
+    for (let i = this.injected.length - 1; i >= 0; i--) if ((this.injected[i]!.until ?? Infinity) <= now) this.injected.splice(i, 1);
     const injected = this.injected[0];
     let answer: AnthropicAnswer;
     if (injected) {

@@ -80,6 +80,7 @@ export class FakeOpenAI {
   private readonly closing = new AbortController();
   private readonly recorder = new Recorder<RecordedOpenAIRequest>();
   private readonly injected: { error: OpenAIErrorSpec; remaining: number }[] = [];
+  private readonly holds: ((request: RecordedOpenAIRequest) => void)[] = [];
 
   private constructor(server: LoopbackServer, options: FakeOpenAIOptions) {
     this.server = server;
@@ -109,6 +110,15 @@ export class FakeOpenAI {
   injectError(error: OpenAIErrorSpec, times = 1): this {
     this.injected.push({ error, remaining: times });
     return this;
+  }
+
+  /**
+   * The next embeddings request gets no answer: it is held until its client goes away
+   * (a process killed mid-batch) or the fake closes, then recorded with status 0.
+   * Resolves when that request arrives, so a test can act while the batch is in flight.
+   */
+  holdNextRequest(): Promise<RecordedOpenAIRequest> {
+    return new Promise((resolve) => this.holds.push(resolve));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -273,6 +283,13 @@ export class FakeOpenAI {
     }
 
     const signal = AbortSignal.any([clientGone(req, res), this.closing.signal]);
+    const hold = this.holds.shift();
+    if (hold) {
+      hold(record);
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      this.recorder.push(record);
+      return;
+    }
     await sleep(this.options.latencyMs ?? 0, signal);
     if (signal.aborted) {
       this.recorder.push(record);

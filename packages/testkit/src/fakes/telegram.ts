@@ -315,7 +315,7 @@ export class FakeTelegram {
   private readonly chatWaiters = new Map<number | string, Set<() => void>>();
   private readonly files = new Map<string, StoredFile>();
   private readonly callbackQueries = new Map<string, { createdAt: number; answered: boolean }>();
-  private readonly injected: { method: string; error: TelegramInjectedError; remaining: number }[] = [];
+  private readonly injected: { method: string; error: TelegramInjectedError; remaining: number; until?: number }[] = [];
   private commands: { command: string; description: string }[] = [];
   private webhook: { url: string; secretToken?: string; maxConnections: number; allowedUpdates?: string[] } | undefined;
   private webhookError: { date: number; message: string } | undefined;
@@ -494,9 +494,14 @@ export class FakeTelegram {
     this.wakeConsumers();
   }
 
-  /** The next `times` calls of `method` ('*' for any) fail with this error. */
-  injectError(method: string, error: TelegramInjectedError, times = 1): void {
-    this.injected.push({ method: method === '*' ? '*' : method.toLowerCase(), error, remaining: times });
+  /**
+   * The next `times` calls of `method` ('*' for any) fail with this error; with
+   * `{ forMs }`, every such call does until that much time has passed.
+   */
+  injectError(method: string, error: TelegramInjectedError, times: number | { forMs: number } = 1): void {
+    const name = method === '*' ? '*' : method.toLowerCase();
+    if (typeof times === 'number') this.injected.push({ method: name, error, remaining: times });
+    else this.injected.push({ method: name, error, remaining: Infinity, until: Date.now() + times.forMs });
   }
 
   // ---- HTTP -------------------------------------------------------------------------------
@@ -593,6 +598,8 @@ export class FakeTelegram {
   }
 
   private takeInjected(method: string): ApiError | undefined {
+    const now = Date.now();
+    for (let i = this.injected.length - 1; i >= 0; i--) if ((this.injected[i]!.until ?? Infinity) <= now) this.injected.splice(i, 1);
     const index = this.injected.findIndex((i) => i.method === method.toLowerCase() || i.method === '*');
     const entry = this.injected[index];
     if (!entry) return undefined;
