@@ -1,3 +1,4 @@
+import './instrument';
 import { runMain } from '@dealdome/config';
 import { envSchema } from './env';
 import { startFinanceApi } from './service';

@@ -65,6 +65,40 @@ export const envUrl = (protocols: string[], fallback?: string) => {
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** OTEL_EXPORTER_OTLP_HEADERS: `key=value,key2=value2`, values percent-encoded (the OpenTelemetry convention). */
+const otlpHeaders = z.string().transform((value, ctx) => {
+  const headers: Record<string, string> = {};
+  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = part.indexOf('=');
+    const key = part.slice(0, at).trim();
+    if (at <= 0 || !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key)) {
+      ctx.addIssue({ code: 'custom', message: 'expected key=value pairs separated by commas' });
+      return z.NEVER;
+    }
+    try {
+      headers[key] = decodeURIComponent(part.slice(at + 1).trim());
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `the value of ${key} is not valid percent-encoding` });
+      return z.NEVER;
+    }
+  }
+  return headers;
+});
+
+/**
+ * Tracing and error reporting, every service alike; each is off while its variable is
+ * unset. The SDKs are started from these before the service's modules load
+ * (observability.ts), and checked again here with the rest so a bad value stops start-up.
+ */
+export const observabilityEnv = {
+  /** The OTLP/HTTP (protobuf) collector's base URL, e.g. http://otel-collector:4318; spans go to its /v1/traces. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: envUrl(['http', 'https']).optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: z.preprocess(emptyToUndefined, otlpHeaders.optional()),
+  SENTRY_DSN: envUrl(['http', 'https']).optional(),
+  /** Sentry's environment tag; NODE_ENV when unset. */
+  SENTRY_ENVIRONMENT: z.preprocess(emptyToUndefined, z.string().max(64).optional()),
+};
+
 /** Variables every service reads. Each app extends this with its own. */
 export const baseEnvSchema = z.object({
   NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),
@@ -82,6 +116,7 @@ export const baseEnvSchema = z.object({
   ),
   MIGRATE_ON_START: envBool(true),
   SHUTDOWN_TIMEOUT_MS: envInt(10000, 100),
+  ...observabilityEnv,
 });
 
 export type BaseEnv = z.infer<typeof baseEnvSchema>;

@@ -4,3 +4,7 @@ export * from './ops';
 export * from './lifecycle';
 export * from './main';
 export * from './service';
+export * from './observability';
+export * from './telemetry';
+export * from './scrub';
+export { scrubEvent } from './sentry';

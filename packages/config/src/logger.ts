@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import pino from 'pino';
 import type { Logger, LoggerOptions } from 'pino';
 
@@ -8,8 +9,8 @@ export type { Logger } from 'pino';
  * request headers and job data; listing them here is cheaper than auditing every
  * log call.
  */
-/** Keys that hold a secret wherever they appear (top level or one object down). */
-const secretKeys = [
+/** Keys that hold a secret wherever they appear (top level or one object down); error reports match them too (scrub.ts). */
+export const secretKeys = [
   'password',
   'token',
   'accessToken',
@@ -39,6 +40,15 @@ export const redactPaths = [
   'req.headers["x-telegram-bot-api-secret-token"]',
 ];
 
+/**
+ * The active span's ids on every line logged inside it, so a log line leads to its
+ * trace and back. Without a started SDK there is never an active span: nothing is added.
+ */
+function traceIds(): Record<string, string> {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span ? { trace_id: span.traceId, span_id: span.spanId } : {};
+}
+
 export function createLogger(
   service: string,
   options: { level?: string; destination?: pino.DestinationStream } = {},
@@ -49,6 +59,7 @@ export function createLogger(
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactPaths, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
+    mixin: traceIds,
   };
   return options.destination ? pino(config, options.destination) : pino(config);
 }

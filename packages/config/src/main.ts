@@ -3,6 +3,10 @@ import { EnvError, parseEnv } from './env';
 import type { BaseEnv } from './env';
 import { createLogger } from './logger';
 import type { Logger } from './logger';
+import { logObservabilityProblems, reportError, stopObservability } from './observability';
+
+/** How long a process that exits waits for its last spans and error reports to leave. */
+const FLUSH_TIMEOUT_MS = 2000;
 
 export interface RunningService {
   /** Where the service answers /healthz, /readyz and /metrics. */
@@ -34,14 +38,18 @@ export function runMain<S extends z.ZodType<BaseEnv>>(options: MainOptions<S>): 
     throw err;
   }
   const logger = createLogger(options.service, { level: env.LOG_LEVEL });
+  logObservabilityProblems(logger);
+  const exit = (code: number) => void stopObservability(FLUSH_TIMEOUT_MS).finally(() => process.exit(code));
 
   process.on('unhandledRejection', (reason) => {
     logger.fatal({ err: reason }, 'unhandled promise rejection');
-    process.exit(1);
+    reportError(reason);
+    exit(1);
   });
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
-    process.exit(1);
+    reportError(err);
+    exit(1);
   });
 
   // A signal during start-up waits for start to finish, then stops what it built.
@@ -58,15 +66,16 @@ export function runMain<S extends z.ZodType<BaseEnv>>(options: MainOptions<S>): 
     setTimeout(() => {
       logger.error('shutdown overran its deadline; exiting');
       process.exit(1);
-    }, env.SHUTDOWN_TIMEOUT_MS + 5000).unref();
+    }, env.SHUTDOWN_TIMEOUT_MS + FLUSH_TIMEOUT_MS + 5000).unref();
     starting.then((service) => service.stop()).then(
       () => {
         logger.info('stopped cleanly');
-        process.exit(0);
+        exit(0);
       },
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        reportError(err);
+        exit(1);
       },
     );
   };
@@ -79,7 +88,8 @@ export function runMain<S extends z.ZodType<BaseEnv>>(options: MainOptions<S>): 
     },
     (err: unknown) => {
       logger.fatal({ err }, `${options.service} failed to start`);
-      process.exit(1);
+      reportError(err);
+      exit(1);
     },
   );
 }
