@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import { queueNames } from './catalog';
 import type { QueueName } from './catalog';
 import type { Producer } from './producer';
@@ -18,27 +19,29 @@ export function queueNamed(name: string): QueueName {
 }
 
 /**
- * Jobs per state for every queue of the catalog. "waiting" counts every job that
- * waits for a worker: plain, prioritized, and those held while the queue is paused.
+ * Jobs per state of one queue. "waiting" counts every job that waits for a worker:
+ * plain, prioritized, and those held while the queue is paused. (Also what each
+ * worker's service reports as its queue's depth on /metrics.)
  */
+export async function jobCounts(q: Queue): Promise<Record<CountedState, number>> {
+  const counts = await q.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed');
+  const n = (state: string) => counts[state] ?? 0;
+  return {
+    waiting: n('waiting') + n('paused') + n('prioritized'),
+    active: n('active'),
+    delayed: n('delayed'),
+    failed: n('failed'),
+    completed: n('completed'),
+  };
+}
+
+/** Jobs per state for every queue of the catalog (see jobCounts). */
 export async function queueCounts(producer: Producer): Promise<QueueCounts[]> {
   return Promise.all(
     queueNames.map(async (queue) => {
       const q = producer.queue(queue);
-      const [counts, paused] = await Promise.all([
-        q.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed'),
-        q.isPaused(),
-      ]);
-      const n = (state: string) => counts[state] ?? 0;
-      return {
-        queue,
-        paused,
-        waiting: n('waiting') + n('paused') + n('prioritized'),
-        active: n('active'),
-        delayed: n('delayed'),
-        failed: n('failed'),
-        completed: n('completed'),
-      };
+      const [counts, paused] = await Promise.all([jobCounts(q), q.isPaused()]);
+      return { queue, paused, ...counts };
     }),
   );
 }

@@ -5,3 +5,4 @@ export * from './worker';
 export * from './trace';
 export * from './platform';
 export * from './admin';
+export * from './metrics';

@@ -3,7 +3,7 @@ import type { Job, JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { catalog, payloadSchema, retention } from './catalog';
 import type { JobData, JobName, JobPayload, QueueName } from './catalog';
-import { currentTraceCarrier } from './trace';
+import { withProducerSpan } from './trace';
 
 export interface EnqueueOptions {
   /** Chosen deliberately for idempotency: a second add with the same id is a no-op. */
@@ -41,7 +41,6 @@ export class Producer {
     options: EnqueueOptions = {},
   ): Promise<Job<JobData<Q, J>>> {
     const parsed = payloadSchema(queue, job).parse(payload) as JobPayload<Q, J>;
-    const data = { ...(parsed as object), trace: currentTraceCarrier() } as JobData<Q, J>;
     const defaults = catalog[queue].defaults;
     const opts: JobsOptions = {
       attempts: defaults.attempts,
@@ -51,7 +50,12 @@ export class Producer {
       ...(options.delay !== undefined && { delay: options.delay }),
       ...(options.priority !== undefined && { priority: options.priority }),
     };
-    return (await this.queue(queue).add(job, data, opts)) as Job<JobData<Q, J>>;
+    return withProducerSpan(queue, job, async (trace, span) => {
+      const data = { ...(parsed as object), trace } as JobData<Q, J>;
+      const added = (await this.queue(queue).add(job, data, opts)) as Job<JobData<Q, J>>;
+      if (added.id) span.setAttribute('messaging.message.id', added.id);
+      return added;
+    });
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,13 @@
-import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
+import type { Registry } from 'prom-client';
 import type { ZodObject } from 'zod';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@dealdome/config';
-import { withDeadline } from '@dealdome/config';
+import { reportError, withDeadline } from '@dealdome/config';
 import { catalog } from './catalog';
 import type { JobName, JobPayload, QueueName, TraceCarrier } from './catalog';
+import { jobMetrics, watchQueueDepth } from './metrics';
 import { withJobSpan } from './trace';
 
 const HAND_BACK = Symbol('hand back');
@@ -21,6 +23,8 @@ export interface WorkerOptions {
   prefix: string;
   logger: Logger;
   concurrency?: number;
+  /** The service's Prometheus registry: job durations and failures, and the queue's depth, are reported on it. */
+  registry?: Registry;
 }
 
 export interface ManagedWorker {
@@ -43,7 +47,11 @@ export function createWorker<Q extends QueueName>(
   const schemas = catalog[queue].jobs as Record<string, ZodObject>;
   const table = handlers as Record<string, (payload: unknown, job: Job, signal?: AbortSignal) => Promise<unknown>>;
 
-  const processor = async (job: Job, token?: string, signal?: AbortSignal) => {
+  const metrics = jobMetrics(options.registry);
+  // A job name from Redis that is not in the catalog is one label value, not one each.
+  const jobLabel = (name: string | undefined) => (name !== undefined && name in schemas ? name : '(unknown)');
+
+  const run = async (job: Job, token?: string, signal?: AbortSignal) => {
     const log = logger.child({ jobId: job.id, job: job.name });
     const schema = schemas[job.name];
     const handler = table[job.name];
@@ -58,8 +66,8 @@ export function createWorker<Q extends QueueName>(
       log.error({ problems }, 'job payload does not match its schema; failing it without retry');
       throw new UnrecoverableError(`invalid payload: ${problems.join('; ')}`);
     }
-    const attributes = { 'messaging.system': 'bullmq', 'messaging.destination.name': queue, 'messaging.message.id': job.id ?? '' };
-    const work = withJobSpan(trace, `${queue} ${job.name}`, attributes, () => handler(parsed.data, job, signal));
+    const attributes = { 'messaging.message.id': job.id ?? '', 'bullmq.job.attempt': job.attemptsMade + 1 };
+    const work = withJobSpan(trace, queue, job.name, attributes, () => handler(parsed.data, job, signal));
     if (!signal) return work;
     let onAbort: (() => void) | undefined;
     const handedBack = new Promise<typeof HAND_BACK>((resolve) => {
@@ -79,25 +87,50 @@ export function createWorker<Q extends QueueName>(
     throw new DelayedError();
   };
 
+  const processor = async (job: Job, token?: string, signal?: AbortSignal) => {
+    const started = performance.now();
+    let outcome = 'failed';
+    try {
+      const result = await run(job, token, signal);
+      outcome = 'completed';
+      return result;
+    } catch (err) {
+      if (err instanceof DelayedError) outcome = 'handed_back';
+      throw err;
+    } finally {
+      metrics.duration.observe({ queue, job: jobLabel(job.name), outcome }, (performance.now() - started) / 1000);
+    }
+  };
+
   const worker = new Worker(queue, processor, {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency ?? 1,
   });
-  worker.on('failed', (job, err) =>
-    logger.warn({ jobId: job?.id, job: job?.name, attempt: job?.attemptsMade, err: { message: err.message } }, 'job failed'),
-  );
+  worker.on('failed', (job, err) => {
+    logger.warn({ jobId: job?.id, job: job?.name, attempt: job?.attemptsMade, err: { message: err.message } }, 'job failed');
+    // attemptsMade counts this attempt already; a job that is gone (no `job`) is not retried either.
+    const final = !job || err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    metrics.failures.inc({ queue, job: jobLabel(job?.name), final: String(final) });
+    if (final) reportError(err, { queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade });
+  });
   worker.on('error', (err) => logger.error({ err: { message: err.message } }, 'worker error'));
+
+  // The depth is read through a Queue on the same connection (a Worker cannot count).
+  const counted = options.registry && new Queue(queue, { connection: options.connection, prefix: options.prefix });
+  const unwatch = counted && watchQueueDepth(options.registry!, counted);
 
   return {
     worker,
     close: async (deadlineMs) => {
+      unwatch?.();
       const closing = worker.close();
       if ((await withDeadline(closing, deadlineMs)) === 'timeout') {
         logger.warn({ deadlineMs }, 'jobs still running at the shutdown deadline; handing them back');
         worker.cancelAllJobs(SHUTDOWN_REASON);
         await closing;
       }
+      await counted?.close();
     },
   };
 }
