@@ -178,6 +178,31 @@ export async function findOutboundMessage(db: Database, messageId: string): Prom
 }
 
 /**
+ * The assistant messages with text (tool calls alone are never sent) of the same
+ * Telegram chat, any of its conversations, stored before this one and at most
+ * `withinMs` earlier, newest first. A delivery waits while
+ * one of them is still being delivered, so that a chat reads its messages in the order
+ * they were written even when sends are put off (the chat's budget, a 429, a retry).
+ * Older messages are left out: their deliveries have long finished or failed.
+ */
+export async function assistantMessagesBefore(db: Database, messageId: string, options: { withinMs: number; limit: number }): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    SELECT m.id
+    FROM messages this
+    JOIN conversations this_c ON this_c.id = this.conversation_id
+    JOIN conversations c ON c.chat_id = this_c.chat_id
+    JOIN messages m ON m.conversation_id = c.id
+    WHERE this.id = ${messageId}
+      AND m.role = 'assistant'
+      AND m.content @> '[{"type": "text"}]'::jsonb
+      AND (m.created_at, m.id) < (this.created_at, this.id)
+      AND m.created_at >= this.created_at - make_interval(secs => ${options.withinMs / 1000})
+    ORDER BY m.created_at DESC, m.id DESC
+    LIMIT ${options.limit}`.execute(db);
+  return rows.map((r) => r.id);
+}
+
+/**
  * Records that Telegram accepted part `partIndex` as `telegramMessageId`. It is a
  * compare-and-set on the number of parts recorded: false means another delivery of
  * the same message recorded this part first, and the caller should stop.

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
 import {
+  assistantMessagesBefore,
   findOutboundMessage,
   findOutboundNotification,
   markNotificationSent,
@@ -15,7 +16,7 @@ import {
   recordNotificationPartSent,
 } from '@dealdome/domain';
 import type { OutboundText } from '@dealdome/domain';
-import { createWorker } from '@dealdome/queues';
+import { createWorker, jobIds } from '@dealdome/queues';
 import type { Handlers } from '@dealdome/queues';
 import { ChatRateLimiter, defaultChatRateLimits } from './chat-limits';
 import type { ChatRateLimits } from './chat-limits';
@@ -27,6 +28,10 @@ import { classifyFailure, describeError, isHtmlRejected } from './telegram';
 import type { TelegramSender } from './telegram';
 
 const QUEUE = 'telegram-outbound';
+/** Earlier messages of a chat a delivery may wait behind: deliveries older than this have long finished or failed. */
+const ORDER_LOOKBACK = { withinMs: 15 * 60_000, limit: 20 };
+/** How long a delivery waiting behind an earlier one of its chat is put off before it looks again. */
+const ORDER_RECHECK_MS = 100;
 
 export interface OutboundWorkerOptions {
   db: Database;
@@ -109,6 +114,22 @@ export function startOutboundWorker(options: OutboundWorkerOptions): OutboundWor
   applyGlobalLimit().catch((err: unknown) =>
     logger.error({ err: { message: describeError(err, secrets) } }, 'could not set the global send rate; retrying with the first job'),
   );
+
+  /**
+   * A chat reads its messages in the order they were written. Sends are put off (the
+   * chat's budget, a 429 that pauses the queue, a retry) and jobs run side by side, so
+   * without this a later reply would overtake an earlier one; while an earlier message
+   * of the chat still has a delivery job that has not finished, this one waits behind it.
+   */
+  async function waitBehindEarlier(messageId: string, job: Job, log: Logger): Promise<void> {
+    const earlier = await assistantMessagesBefore(db, messageId, ORDER_LOOKBACK);
+    const deliveries = await Promise.all(earlier.map((id) => queue.getJob(jobIds.deliverMessage(id))));
+    const ahead = deliveries.find((delivery) => delivery !== undefined && delivery.finishedOn === undefined);
+    if (!ahead) return;
+    log.debug({ behind: ahead.id }, 'an earlier message of the chat is still on its way; waiting behind it');
+    await job.moveToDelayed(Date.now() + ORDER_RECHECK_MS, job.token);
+    throw new DelayedError();
+  }
 
   const jobLogger = (job: Job, chatId: string) => logger.child({ jobId: job.id, job: job.name, chatId });
 
@@ -199,6 +220,7 @@ export function startOutboundWorker(options: OutboundWorkerOptions): OutboundWor
       const text = await findOutboundMessage(db, messageId);
       if (!text) throw undeliverable(job, log, `no assistant message ${messageId}`);
       if (BigInt(text.chatId) !== BigInt(chatId)) throw undeliverable(job, log, `message ${messageId} belongs to another chat`);
+      await waitBehindEarlier(messageId, job, log);
       const outcome = await deliver(
         { kind: 'message', text, recordPart: (index, id) => recordMessagePartSent(db, messageId, index, id) },
         job,
