@@ -92,9 +92,16 @@ const otlpHeaders = z.string().transform((value, ctx) => {
  */
 export const observabilityEnv = {
   /** The OTLP/HTTP (protobuf) collector's base URL, e.g. http://otel-collector:4318; spans go to its /v1/traces. */
-  OTEL_EXPORTER_OTLP_ENDPOINT: envUrl(['http', 'https']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyToUndefined, envUrl(['http', 'https']).optional()),
   OTEL_EXPORTER_OTLP_HEADERS: z.preprocess(emptyToUndefined, otlpHeaders.optional()),
-  SENTRY_DSN: envUrl(['http', 'https']).optional(),
+  /** Sentry's project DSN, https://<public key>@<host>/<project id> (Sentry ignores any other shape, silently). */
+  SENTRY_DSN: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^https?:\/\/\w+(?::\w+)?@[\w.-]+(?::\d+)?\/(?:[^\s?#]*\/)?[^\s/?#]+$/, 'expected a Sentry DSN: https://<key>@<host>/<project id>')
+      .optional(),
+  ),
   /** Sentry's environment tag; NODE_ENV when unset. */
   SENTRY_ENVIRONMENT: z.preprocess(emptyToUndefined, z.string().max(64).optional()),
 };

@@ -7,4 +7,5 @@ export * from './service';
 export * from './observability';
 export * from './telemetry';
 export * from './scrub';
-export { scrubEvent } from './sentry';
+export { scrubEvent, startErrorReporting, stopErrorReporting } from './sentry';
+export * from './metrics';

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { withDeadline } from '@dealdome/config';
+import { scrapedGauge } from '@dealdome/config';
 import { jobCounts } from './admin';
 
 /** What every worker reports on its service's /metrics (createWorker records them). */
@@ -37,8 +37,6 @@ export function jobMetrics(registry?: Registry): JobMetrics {
   };
 }
 
-/** How long a scrape waits for Redis: during an outage /metrics answers with the last depths rather than hang. */
-const DEPTH_TIMEOUT_MS = 1000;
 const depthStates = ['waiting', 'active', 'delayed', 'failed'] as const;
 const watched = new WeakMap<Registry, Set<Queue>>();
 
@@ -53,19 +51,13 @@ export function watchQueueDepth(registry: Registry, queue: Queue): () => void {
     const set = new Set<Queue>();
     queues = set;
     watched.set(registry, set);
-    new Gauge({
+    scrapedGauge(registry, {
       name: 'queue_jobs',
       help: 'Jobs in a queue by state (waiting, active, delayed, failed), read at scrape time',
       labelNames: ['queue', 'state'],
-      registers: [registry],
-      async collect() {
-        await Promise.all(
-          [...set].map(async (q) => {
-            const counts = await withDeadline(jobCounts(q), DEPTH_TIMEOUT_MS).catch(() => 'timeout' as const);
-            if (counts === 'timeout') return;
-            for (const state of depthStates) this.set({ queue: q.name, state }, counts[state]);
-          }),
-        );
+      read: async () => {
+        const counted = await Promise.all([...set].map(async (q) => ({ queue: q.name, counts: await jobCounts(q) })));
+        return counted.flatMap(({ queue: name, counts }) => depthStates.map((state) => ({ labels: { queue: name, state }, value: counts[state] })));
       },
     });
   }
