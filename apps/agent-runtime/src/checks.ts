@@ -130,7 +130,7 @@ export class CheckRunner {
     const record = modelRecord(context, turn, settings.deadlineMs);
     try {
       await recordTurn(db, record);
-      countModelTurn(this.metrics, turn, record.usage!);
+      countModelTurn(this.metrics, turn);
     } catch (err) {
       if (!(err instanceof TurnAlreadyAnsweredError)) throw err;
       log.warn('another run of this check stored its record first; this one is not kept');
@@ -185,7 +185,7 @@ export class CheckRunner {
       endForHandoff: () => undefined,
     };
     const schedule = task.cronExpression === null ? 'once' : `cron "${task.cronExpression}" in ${task.timezone}`;
-    const result = await runAgentLoop(settings, client, agent, log, {
+    const result = await runAgentLoop(settings, client, agent, log, this.metrics, {
       system: buildSystemBlocks(agent.checkPrompt, turnSystemContext({ now, timeZone, person: context.asker, stores, check: { schedule, dueAt } })),
       tools: agent.checkTools,
       toolContext,

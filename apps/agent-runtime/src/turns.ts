@@ -10,7 +10,7 @@ import {
   toTelegramHtml,
   turnSystemContext,
 } from '@dealdome/ai';
-import type { AgentDefinition, AgentToolContext, EmbeddingProvider, RetryPolicy, RunTurnOptions, TurnEvent, TurnResult } from '@dealdome/ai';
+import type { AgentDefinition, AgentToolContext, CallRecord, EmbeddingProvider, RetryPolicy, RunTurnOptions, TurnEvent, TurnResult } from '@dealdome/ai';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
 import {
@@ -224,7 +224,7 @@ export class TurnRunner {
         endForHandoff: () => handoff.abort(),
         ...(settings.embeddings ? { embeddings: settings.embeddings } : {}),
       };
-      const result = await runAgentLoop(settings, client, agent, log, {
+      const result = await runAgentLoop(settings, client, agent, log, this.metrics, {
         system: buildSystemBlocks(
           agent.prompt,
           turnSystemContext({ now, timeZone, person: context.asker, stores, memories, ...(handedOverBy ? { handedOverBy } : {}) }),
@@ -275,7 +275,7 @@ export class TurnRunner {
         await this.deps.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [memoryId] }, { jobId: jobIds.embedMemory(memoryId) });
       }
       const last = turn.results.at(-1)!;
-      countModelTurn(this.metrics, turn, record.usage!);
+      countModelTurn(this.metrics, turn);
       log.info(
         {
           replyId,
@@ -428,18 +428,30 @@ function usageOf(turn: ModelTurn): TurnUsage {
   };
 }
 
-/** In the metrics: the turn by its outcome, its wall time and the tokens billed. */
-export function countModelTurn(metrics: TurnMetrics, turn: ModelTurn, usage: TurnUsage): void {
+/** In the metrics: the turn by its outcome and its wall time (its model calls are counted as they happen, countModelCall). */
+export function countModelTurn(metrics: TurnMetrics, turn: ModelTurn): void {
   metrics.turns.inc({ agent: turn.agent, outcome: turn.results.at(-1)!.outcome });
   metrics.duration.observe({ agent: turn.agent }, turn.latencyMs / 1000);
+}
+
+/**
+ * In the metrics: one Messages API call by the agent that made it and the model that
+ * answered — its latency, the tokens billed and their cost. Counted per call, so a
+ * handed-over turn charges each agent its own calls, and a turn whose record was not
+ * kept still shows what it cost. (A metric is a float; the exact amount is in the turn's record.)
+ */
+export function countModelCall(metrics: TurnMetrics, agent: AgentName, call: CallRecord): void {
+  const labels = { agent, model: call.model };
+  metrics.callDuration.observe(labels, call.latencyMs / 1000);
   for (const [kind, count] of [
-    ['input', usage.inputTokens],
-    ['output', usage.outputTokens],
-    ['cache_read', usage.cacheReadTokens],
-    ['cache_write', usage.cacheWriteTokens],
+    ['input', call.inputTokens],
+    ['output', call.outputTokens],
+    ['cache_read', call.cacheReadTokens],
+    ['cache_write', call.cacheWriteTokens],
   ] as const) {
-    metrics.tokens.inc({ agent: turn.agent, kind }, count);
+    metrics.tokens.inc({ ...labels, kind }, count);
   }
+  if (call.costUsd !== null) metrics.costUsd.inc(labels, Number(call.costUsd));
 }
 
 /** One agent's tool-use loop with what every run of it shares: the model, the limits, the retry policy and the logging. */
@@ -448,6 +460,7 @@ export function runAgentLoop(
   client: Anthropic,
   agent: AgentDefinition,
   log: Logger,
+  metrics: TurnMetrics,
   run: Pick<RunTurnOptions<AgentToolContext>, 'system' | 'tools' | 'toolContext' | 'messages' | 'deadlineMs' | 'signal'>,
 ): Promise<TurnResult> {
   return runTurn<AgentToolContext>({
@@ -455,7 +468,10 @@ export function runAgentLoop(
     model: settings.model ?? agent.model,
     maxTokens: agent.maxTokens,
     maxToolRounds: settings.maxToolRounds,
-    onEvent: (event) => logEvent(log, agent.name, event),
+    onEvent: (event) => {
+      logEvent(log, agent.name, event);
+      if (event.type === 'call') countModelCall(metrics, agent.name, event.call);
+    },
     ...(settings.retry ? { retry: settings.retry } : {}),
     ...run,
   });
@@ -478,6 +494,6 @@ export function createTurnWorker(deps: TurnWorkerDeps): ManagedWorker {
       'run-turn': (payload, job, signal) => runner.handle(payload, job, signal),
       'run-check': (payload, job, signal) => checks.handle(payload, job, signal),
     },
-    { connection: deps.redis, prefix: deps.prefix, logger: deps.logger, concurrency: deps.settings.concurrency },
+    { connection: deps.redis, prefix: deps.prefix, logger: deps.logger, concurrency: deps.settings.concurrency, registry: deps.registry },
   );
 }

@@ -105,7 +105,11 @@ describe('run-turn worker', () => {
       user_id: person.id,
     });
     expect(reply!.latency_ms).toEqual(expect.any(Number));
-    expect(await h.registry.getSingleMetricAsString('agent_tokens_total')).toContain('agent_tokens_total{agent="alfred",kind="output"}');
+    expect(await h.registry.getSingleMetricAsString('agent_tokens_total')).toMatch(/agent_tokens_total\{agent="alfred",model="claude-sonnet-4-6",kind="output"\} 200/);
+    expect(await h.registry.getSingleMetricAsString('agent_cost_usd_total')).toMatch(/agent_cost_usd_total\{agent="alfred",model="claude-sonnet-4-6"\} 0\.006/);
+    expect(await h.registry.getSingleMetricAsString('agent_model_call_duration_seconds')).toMatch(
+      /agent_model_call_duration_seconds_count\{agent="alfred",model="claude-sonnet-4-6"\} 1/,
+    );
     expect(await h.registry.getSingleMetricAsString('agent_turns_total')).toMatch(/agent_turns_total\{agent="alfred",outcome="completed"\} \d+/);
   });
 

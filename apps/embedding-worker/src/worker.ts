@@ -110,7 +110,7 @@ export function createEmbeddingWorker(deps: EmbeddingWorkerDeps): ManagedWorker 
       },
       'ingest-transcript': ({ videoId }) => ingestTranscript(deps.db, batcher, videoId, deps.logger),
     },
-    { connection: deps.redis, prefix: deps.prefix, logger: deps.logger, concurrency: deps.concurrency },
+    { connection: deps.redis, prefix: deps.prefix, logger: deps.logger, concurrency: deps.concurrency, registry: deps.registry },
   );
   return { ...managed, batcher };
 }

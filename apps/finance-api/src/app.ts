@@ -12,6 +12,7 @@ import { ADMIN_QUEUES_PATH, adminQueues } from './http/admin-queues';
 import { Api } from './http/api';
 import { guards } from './http/auth';
 import { docsPage } from './http/docs';
+import { httpMetrics } from './http/metrics';
 import { assertEveryRouteDocumented } from './http/openapi';
 import { errorHandler, notFoundHandler, sendProblem } from './http/problem';
 import { apiTokenRoutes } from './routes/api-tokens';
@@ -125,6 +126,7 @@ export function createApp(platform: Platform, env: Env): express.Express {
   // that no client of this API sends back; that hash was a measurable share of each request.
   app.disable('etag');
   app.set('trust proxy', env.TRUST_PROXY_HOPS);
+  app.use(httpMetrics(platform.registry));
   app.use(
     pinoHttp({
       logger,

@@ -7,6 +7,7 @@ import { scheduleHousekeeping } from './housekeeping';
 import { syncFailingAlert } from './alerts';
 import { createShopifySyncWorker } from './shopify-worker';
 import { createScheduledTasksWorker } from './worker';
+import { shopifySyncLagGauge } from './metrics';
 
 /**
  * The scheduler: the clock that queues due scheduled tasks, and the worker of the
@@ -20,7 +21,7 @@ export async function startScheduler(env: Env, logger: Logger): Promise<StartedS
     env,
     logger,
     port: env.SCHEDULER_PORT,
-    setup: ({ database, redis, producer }) => {
+    setup: ({ database, redis, producer, registry }) => {
       const worker = createScheduledTasksWorker({
         db: database.db,
         producer,
@@ -29,6 +30,7 @@ export async function startScheduler(env: Env, logger: Logger): Promise<StartedS
         logger,
         concurrency: env.SCHEDULER_CONCURRENCY,
         retention: { telegramUpdatesDays: env.TELEGRAM_UPDATES_RETENTION_DAYS, searchMetricsDays: env.SEARCH_METRICS_RETENTION_DAYS },
+        registry,
       });
       const clock = startClock({ db: database.db, producer, logger, tickMs: env.SCHEDULER_TICK_MS });
       housekeeping = scheduleHousekeeping(producer, env.HOUSEKEEPING_CRON, logger);
@@ -43,7 +45,9 @@ export async function startScheduler(env: Env, logger: Logger): Promise<StartedS
         concurrency: env.SHOPIFY_SYNC_CONCURRENCY,
         alertAfterFailures: env.SHOPIFY_ALERT_AFTER_FAILURES,
         onSyncFailing: syncFailingAlert(database.db, producer, logger),
+        registry,
       });
+      shopifySyncLagGauge(registry, database.db);
       return {
         consumers: [
           {

@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Job } from 'bullmq';
+import type { Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
@@ -53,6 +54,8 @@ export interface ShopifySyncWorkerDeps {
   /** Raises the "sync failing" alert (a notification for the team). */
   onSyncFailing?: (failure: { storeId: string; consecutiveFailures: number; error: string }) => Promise<void>;
   clock?: ShopifyClock;
+  /** The service's /metrics: the worker's job metrics go there. */
+  registry?: Registry;
 }
 
 export type ShopifySyncJobResult =
@@ -118,7 +121,7 @@ export function createShopifySyncWorker(deps: ShopifySyncWorkerDeps): ShopifySyn
         }
       },
     },
-    { connection: deps.redis, prefix: deps.prefix, logger: deps.logger, concurrency: deps.concurrency ?? 2 },
+    { connection: deps.redis, prefix: deps.prefix, logger: deps.logger, concurrency: deps.concurrency ?? 2, registry: deps.registry },
   );
 
   async function refreshSchedules(): Promise<{ scheduled: string[]; removed: string[] }> {

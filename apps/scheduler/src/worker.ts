@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Job } from 'bullmq';
+import type { Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
@@ -29,6 +30,8 @@ export interface ScheduledTasksWorkerDeps {
   logger: Logger;
   concurrency: number;
   retention: Retention;
+  /** The service's /metrics: the worker's job metrics go there. */
+  registry?: Registry;
 }
 
 export type RunTaskResult =
@@ -128,6 +131,6 @@ export function createScheduledTasksWorker(deps: ScheduledTasksWorkerDeps): Mana
         return deleted;
       },
     },
-    { connection: deps.connection, prefix: deps.prefix, logger: deps.logger, concurrency: deps.concurrency },
+    { connection: deps.connection, prefix: deps.prefix, logger: deps.logger, concurrency: deps.concurrency, registry: deps.registry },
   );
 }

@@ -291,6 +291,7 @@ export function startOutboundWorker(options: OutboundWorkerOptions): OutboundWor
     prefix: options.prefix,
     logger: options.logger,
     concurrency: options.concurrency ?? 8,
+    registry: options.registry,
   });
 
   return {

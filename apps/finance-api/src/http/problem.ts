@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AdSpendImportRejected, AppError } from '@dealdome/domain';
 import type { FieldErrors } from '@dealdome/domain';
+import { reportError } from '@dealdome/config';
 import type { Logger } from '@dealdome/config';
 import type { z } from 'zod';
 
@@ -68,6 +69,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     // Part of the answer is out (a CSV download that failed midway): only ending the connection is left.
     if (res.headersSent) {
       (req.log ?? logger).error({ err }, 'error after the answer started');
+      reportError(err, { method: req.method, path: req.path });
       next(err);
       return;
     }
@@ -85,6 +87,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     (req.log ?? logger).error({ err }, 'unhandled error');
+    reportError(err, { method: req.method, path: req.path });
     sendProblem(res, 500, 'Something went wrong on our side.', { code: 'internal' });
   };
 }

@@ -296,6 +296,19 @@ export async function findShopifySyncStatus(db: Database, storeId: string, resou
   );
 }
 
+/** Each connected store's last successful round of its orders (null before the first): its sync lag, read by the scheduler's /metrics. */
+export async function shopifyLastSyncs(db: Database): Promise<{ storeId: string; shopDomain: string; lastSyncedAt: Date | null }[]> {
+  const rows = await db
+    .selectFrom('stores as s')
+    .leftJoin('shopify_sync_state as st', (join) => join.onRef('st.store_id', '=', 's.id').on('st.resource', '=', ORDERS))
+    .select(['s.id', 's.shop_domain', 'st.last_synced_at'])
+    .where('s.shop_domain', 'is not', null)
+    .where('s.shopify_access_token_encrypted', 'is not', null)
+    .orderBy('s.id')
+    .execute();
+  return rows.map((r) => ({ storeId: r.id, shopDomain: r.shop_domain!, lastSyncedAt: r.last_synced_at }));
+}
+
 async function unmatchedLines(db: Database, storeId: string): Promise<number> {
   const row = await db
     .selectFrom('shopify_order_lines as l')
