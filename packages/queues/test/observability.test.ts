@@ -5,9 +5,9 @@ import type { Job } from 'bullmq';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
-import { createLogger, startService, startTracing } from '@dealdome/config';
+import { createLogger, startErrorReporting, startService, startTracing, stopErrorReporting } from '@dealdome/config';
 import type { StartedService, Tracing } from '@dealdome/config';
-import { useTestRedis } from '@dealdome/testkit';
+import { FakeSentry, useTestRedis } from '@dealdome/testkit';
 import { createWorker, Producer } from '../src';
 import type { ManagedWorker } from '../src';
 
@@ -152,6 +152,46 @@ describe('queues: traces and metrics', () => {
       expect(text).toMatch(/queue_jobs\{queue="scheduled-tasks",state="failed"\} 2/);
       expect(text).toMatch(/queue_jobs\{queue="scheduled-tasks",state="delayed"\} 1/);
       expect(text).toMatch(/queue_jobs\{queue="scheduled-tasks",state="active"\} 0/);
+    });
+  });
+
+  describe('with errors reported to Sentry', () => {
+    let sentry: FakeSentry;
+    beforeAll(async () => {
+      sentry = await FakeSentry.start();
+      startErrorReporting({ service: 'queues-test', dsn: sentry.dsn, environment: 'test' });
+    });
+    afterAll(async () => {
+      await stopErrorReporting(2000);
+      await sentry.close();
+    });
+
+    it('when a job fails for good, then Sentry gets one event naming its queue and job, with the secrets in its message cut out', async () => {
+      const logger = createLogger('queues-test', { level: 'silent' });
+      const worker = createWorker(
+        'embeddings',
+        {
+          embed: async () => undefined,
+          'ingest-transcript': async () => undefined,
+          'review-memory': async () => {
+            throw new UnrecoverableError(
+              'review failed: postgres://dealdome:hunter2@db:5432/dealdome refused; https://api.telegram.org/bot123:AAsecretPART/sendMessage; Bearer eyJhbGci.payload.sig',
+            );
+          },
+        },
+        { connection: redis.redis, prefix: redis.prefix, logger },
+      );
+      workers.push(worker);
+      const ended = settled(worker, 1);
+      const job = await producer.enqueue('embeddings', 'review-memory', { memoryId: randomUUID() });
+      await ended;
+
+      const { event, raw } = await sentry.waitForEvent((e) => (e.extra as { jobId?: string } | undefined)?.jobId === job.id);
+      for (const secret of ['hunter2', 'AAsecretPART', 'eyJhbGci.payload.sig']) expect(raw).not.toContain(secret);
+      expect(event).toMatchObject({ environment: 'test', tags: { service: 'queues-test' }, extra: { queue: 'embeddings', job: 'review-memory' } });
+      const [exception] = (event.exception as { values: { type: string; value: string }[] }).values;
+      expect(exception).toMatchObject({ type: 'UnrecoverableError' });
+      expect(exception!.value).toContain('postgres://dealdome:[redacted]@db:5432/dealdome');
     });
   });
 });

@@ -20,15 +20,18 @@ export interface ServiceProcess {
  * Runs an app's real entry point (apps/<name>/src/main.ts) as its own process, the
  * way an operator would, and waits until it logs that it serves (at LOG_LEVEL info
  * or below: the "ready to serve" line is what is waited for). A process that exits
- * or does not become ready in time is killed and the start fails.
+ * or does not become ready in time is killed and the start fails. `bundle` runs the
+ * built dist/main.js instead, as the image does (build it first).
  */
 export async function startServiceProcess(
   app: string,
   env: Record<string, string>,
-  options: { readyTimeoutMs?: number } = {},
+  options: { readyTimeoutMs?: number; bundle?: boolean } = {},
 ): Promise<ServiceProcess> {
-  const entry = path.join(repoRoot, 'apps', app, 'src', 'main.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const args = options.bundle
+    ? ['--enable-source-maps', path.join(repoRoot, 'apps', app, 'dist', 'main.js')]
+    : ['--import', 'tsx', path.join(repoRoot, 'apps', app, 'src', 'main.ts')];
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

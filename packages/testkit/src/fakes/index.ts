@@ -4,3 +4,5 @@ export type { ParsedHtml, TelegramEntity } from './telegram-html';
 export * from './anthropic';
 export * from './openai';
 export * from './shopify';
+export * from './otlp';
+export * from './sentry';
