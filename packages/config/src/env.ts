@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envRedisUrl } from './redis-url';
 
 export class EnvError extends Error {
   constructor(
@@ -113,7 +114,8 @@ export const baseEnvSchema = z.object({
   HTTP_HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
   DATABASE_URL: envUrl(['postgres', 'postgresql']),
   DATABASE_POOL_MAX: envInt(10, 1),
-  REDIS_URL: envUrl(['redis', 'rediss']),
+  /** One server, a Sentinel set-up or a Cluster (the forms are in redis-url.ts). */
+  REDIS_URL: envRedisUrl(),
   QUEUE_PREFIX: z.preprocess(
     emptyToUndefined,
     z

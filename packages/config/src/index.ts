@@ -1,4 +1,5 @@
 export * from './env';
+export * from './redis-url';
 export * from './logger';
 export * from './ops';
 export * from './lifecycle';
