@@ -29,7 +29,7 @@ import { createWorker, jobIds } from '@dealdome/queues';
 import type { JobPayload, ManagedWorker, Producer } from '@dealdome/queues';
 import { DelayedError } from 'bullmq';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@dealdome/queues';
 import type { Registry } from 'prom-client';
 import { ChatLocks } from './chat-lock';
 import type { ChatLock } from './chat-lock';
@@ -65,7 +65,7 @@ export interface TurnSettings {
 
 export interface TurnWorkerDeps {
   db: Database;
-  redis: Redis;
+  redis: RedisConnection;
   /** QUEUE_PREFIX. */
   prefix: string;
   producer: Producer;

@@ -3,7 +3,7 @@ import type { Database } from '@dealdome/db';
 import { appendToOpenConversation, openConversation, textBlocks } from '@dealdome/domain';
 import type { Conversation, User } from '@dealdome/domain';
 import type { Producer } from '@dealdome/queues';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@dealdome/queues';
 import type { Chat, User as TelegramUser } from 'node-telegram-bot-api';
 import { MAX_MESSAGES_PER_UPDATE, updateRowId } from './ids';
 import type { UpdateRowKind } from './ids';
@@ -14,7 +14,7 @@ import type { BotIdentity, IncomingUpdate, TelegramClient } from './telegram';
 export interface GatewayDeps {
   db: Database;
   producer: Producer;
-  redis: Redis;
+  redis: RedisConnection;
   /** Prefix of the gateway's own Redis keys (the queue prefix, so one installation's keys stay together). */
   keyPrefix: string;
   logger: Logger;

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@dealdome/queues';
 import { Registry } from 'prom-client';
 import { createLogger } from '@dealdome/config';
 import { fmt, html } from '@dealdome/domain';
@@ -27,7 +27,7 @@ describe('telegram-outbound worker', () => {
   });
   const registry = new Registry();
   let telegram: FakeTelegram;
-  let connection: Redis;
+  let connection: RedisConnection;
   let producer: Producer;
   let queue: Queue;
   let worker: OutboundWorker;

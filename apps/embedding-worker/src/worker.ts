@@ -6,7 +6,7 @@ import type { Database } from '@dealdome/db';
 import { applyMemoryReview, memoryReviewCandidates, settleNearDuplicate } from '@dealdome/domain';
 import { createWorker, jobIds } from '@dealdome/queues';
 import type { ManagedWorker, Producer } from '@dealdome/queues';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@dealdome/queues';
 import type { Registry } from 'prom-client';
 import { EmbeddingBatcher } from './batcher';
 import { rowsToEmbed, writeVectorsFromCache } from './entities';
@@ -15,7 +15,7 @@ import { embeddingMetrics } from './metrics';
 
 export interface EmbeddingWorkerDeps {
   db: Database;
-  redis: Redis;
+  redis: RedisConnection;
   /** QUEUE_PREFIX. */
   prefix: string;
   provider: EmbeddingProvider;

@@ -1,7 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Registry } from 'prom-client';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@dealdome/queues';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
 import {
@@ -29,7 +29,7 @@ import type { JobPayload, ManagedWorker, Producer } from '@dealdome/queues';
 
 export interface ShopifySyncWorkerDeps {
   db: Database;
-  redis: Redis;
+  redis: RedisConnection;
   /** QUEUE_PREFIX. */
   prefix: string;
   /** For the job schedulers (the queue they add to). */

@@ -1,7 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Registry } from 'prom-client';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@dealdome/queues';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
 import {
@@ -24,7 +24,7 @@ import type { HousekeepingResult, Retention } from './housekeeping';
 export interface ScheduledTasksWorkerDeps {
   db: Database;
   producer: Producer;
-  connection: Redis;
+  connection: RedisConnection;
   /** QUEUE_PREFIX. */
   prefix: string;
   logger: Logger;

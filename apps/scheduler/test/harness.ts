@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@dealdome/queues';
 import { createLogger } from '@dealdome/config';
 import { createRedis, Producer } from '@dealdome/queues';
 import type { EnqueueOptions, JobName, JobPayload, QueueName } from '@dealdome/queues';
@@ -46,7 +46,7 @@ export class RecordingProducer extends Producer {
 export function useBackends() {
   const database = useTestDatabase();
   const redis = useTestRedis();
-  let connection: Redis | undefined;
+  let connection: RedisConnection | undefined;
   let producer: RecordingProducer | undefined;
   beforeAll(() => {
     connection = createRedis(redis.url, undefined, 'scheduler-test');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@dealdome/queues';
 import { createUser } from '@dealdome/domain';
 import { sql } from 'kysely';
 import { HOUSEKEEPING_SCHEDULER_ID, runHousekeeping, scheduleHousekeeping } from '../src/housekeeping';
@@ -99,7 +99,7 @@ describe('housekeeping', () => {
       concurrency: 1,
       retention: keep,
     });
-    const eventsConnection: Redis = backends.connection.duplicate();
+    const eventsConnection: RedisConnection = backends.connection.duplicate();
     const events = new QueueEvents('scheduled-tasks', { connection: eventsConnection, prefix: backends.redis.prefix });
     try {
       await events.waitUntilReady();

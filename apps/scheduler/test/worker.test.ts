@@ -1,6 +1,6 @@
 import { QueueEvents } from 'bullmq';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@dealdome/queues';
 import {
   createAdSpend,
   createScheduledTask,
@@ -21,7 +21,7 @@ import { capturingLogger, useBackends } from './harness';
 const backends = useBackends();
 let worker: ManagedWorker;
 let events: QueueEvents;
-let eventsConnection: Redis;
+let eventsConnection: RedisConnection;
 
 beforeAll(async () => {
   worker = createScheduledTasksWorker({

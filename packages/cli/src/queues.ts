@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { baseEnvSchema, createLogger, parseEnv } from '@dealdome/config';
-import { cleanableStates, cleanJobs, countedStates, openRedis, Producer, queueCounts, queueNamed, queueNames, redisDependency, retryFailedJobs } from '@dealdome/queues';
+import { assertQueuePrefixFits, cleanableStates, cleanJobs, countedStates, openRedis, Producer, queueCounts, queueNamed, queueNames, redisDependency, retryFailedJobs } from '@dealdome/queues';
 import type { CleanableState } from '@dealdome/queues';
 import { columns, duration, wholeNumber } from './options';
 
@@ -16,6 +16,7 @@ const queueEnv = baseEnvSchema.pick({ REDIS_URL: true, QUEUE_PREFIX: true });
 /** A producer on REDIS_URL under QUEUE_PREFIX, for one command; a Redis that does not answer is an error, not a hang. */
 export async function withProducer<T>(run: (producer: Producer) => Promise<T>): Promise<T> {
   const env = parseEnv('dealdome', queueEnv);
+  assertQueuePrefixFits(env.REDIS_URL, env.QUEUE_PREFIX);
   const redis = await openRedis(env.REDIS_URL, createLogger('dealdome-cli', { level: 'silent' }), 'dealdome-cli', 5000);
   const producer = new Producer(redis, env.QUEUE_PREFIX);
   try {

@@ -1,5 +1,6 @@
 export * from './catalog';
 export * from './redis';
+export * from './lease';
 export * from './producer';
 export * from './worker';
 export * from './trace';

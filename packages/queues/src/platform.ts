@@ -2,14 +2,14 @@ import { createMetricsRegistry, startService } from '@dealdome/config';
 import type { BaseEnv, Logger, ServiceOptions, StartedService } from '@dealdome/config';
 import { openDatabaseFromEnv } from '@dealdome/db';
 import type { DatabaseHandle } from '@dealdome/db';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis';
 import { Producer } from './producer';
-import { openRedis, redisDependency } from './redis';
+import { assertQueuePrefixFits, openRedis, redisDependency } from './redis';
 
 /** What every DealDome service holds: the database, the queue Redis and a producer on it. */
 export interface Platform {
   database: DatabaseHandle;
-  redis: Redis;
+  redis: RedisConnection;
   producer: Producer;
   env: BaseEnv;
   logger: Logger;
@@ -33,6 +33,7 @@ export interface PlatformServiceOptions {
  */
 export async function startPlatformService(options: PlatformServiceOptions): Promise<StartedService> {
   const { service, env, logger } = options;
+  assertQueuePrefixFits(env.REDIS_URL, env.QUEUE_PREFIX);
   const database = await openDatabaseFromEnv(env, logger, service);
   const redis = await openRedis(env.REDIS_URL, logger, service);
   const producer = new Producer(redis, env.QUEUE_PREFIX);

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Job, JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis';
 import { catalog, payloadSchema, retention } from './catalog';
 import type { JobData, JobName, JobPayload, QueueName } from './catalog';
 import { withProducerSpan } from './trace';
@@ -21,7 +21,7 @@ export class Producer {
   private readonly queues = new Map<QueueName, Queue>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisConnection,
     private readonly prefix: string,
   ) {}
 

@@ -2,7 +2,7 @@ import { DelayedError, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Registry } from 'prom-client';
 import type { ZodObject } from 'zod';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis';
 import type { Logger } from '@dealdome/config';
 import { reportError, withDeadline } from '@dealdome/config';
 import { catalog } from './catalog';
@@ -19,7 +19,7 @@ export type Handlers<Q extends QueueName> = {
 };
 
 export interface WorkerOptions {
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   logger: Logger;
   concurrency?: number;

@@ -6,4 +6,5 @@ export * from './proxy';
 export * from './service-process';
 export * from './service-suite';
 export * from './servers';
+export * from './redis-topologies';
 export * from './fakes';

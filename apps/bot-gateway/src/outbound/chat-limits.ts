@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@dealdome/queues';
 import { BurstyRateLimiter, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
@@ -37,7 +37,7 @@ export class ChatRateLimiter {
   private readonly privateChats: Limiter;
   private readonly groups: Limiter;
 
-  constructor(redis: Redis, keyPrefix: string, limits: ChatRateLimits = defaultChatRateLimits) {
+  constructor(redis: RedisConnection, keyPrefix: string, limits: ChatRateLimits = defaultChatRateLimits) {
     this.privateChats = limiter(redis, `${keyPrefix}:private`, limits.private);
     this.groups = limiter(redis, `${keyPrefix}:group`, limits.group);
   }
@@ -55,7 +55,7 @@ export class ChatRateLimiter {
   }
 }
 
-function limiter(redis: Redis, keyPrefix: string, limit: ChatRateLimit): Limiter {
+function limiter(redis: RedisConnection, keyPrefix: string, limit: ChatRateLimit): Limiter {
   const main = new RateLimiterRedis({ storeClient: redis, keyPrefix, points: limit.points, duration: limit.durationSeconds });
   if (limit.burstPoints <= 0) return main;
   const burst = new RateLimiterRedis({

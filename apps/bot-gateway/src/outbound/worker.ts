@@ -1,6 +1,6 @@
 import { DelayedError, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '@dealdome/queues';
 import type { SendMessageParams } from 'node-telegram-bot-api';
 import type { Registry } from 'prom-client';
 import type { Logger } from '@dealdome/config';
@@ -36,7 +36,7 @@ const ORDER_RECHECK_MS = 100;
 export interface OutboundWorkerOptions {
   db: Database;
   /** The platform's Redis: BullMQ and the per-chat budgets live there. */
-  connection: Redis;
+  connection: RedisConnection;
   /** QUEUE_PREFIX. */
   prefix: string;
   /** A Bot API client without retries of its own (createTelegramClient). */
