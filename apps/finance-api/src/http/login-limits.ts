@@ -2,14 +2,15 @@ import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import type { RedisReply } from 'rate-limit-redis';
-import type { Redis } from 'ioredis';
+import { isCluster } from '@dealdome/queues';
+import type { RedisConnection } from '@dealdome/queues';
 import { sendProblem } from './problem';
 
 export interface LoginLimits {
   perEmail: number;
   perAddress: number;
   windowSeconds: number;
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
 }
 
@@ -21,6 +22,24 @@ export interface PasswordAttempt {
   skip?: (req: Request, res: Response) => boolean;
   /** Default: the answer is below 400. */
   succeeded?: (req: Request, res: Response) => boolean;
+}
+
+/**
+ * The store's way to Redis. It loads its Lua scripts with SCRIPT LOAD, which names no
+ * key: on a Redis Cluster that reaches one node picked at random, while the EVALSHA
+ * after it goes to the node holding the key's slot, which answers NOSCRIPT — and again
+ * after the store reloads. On a Cluster the scripts are therefore loaded on every master
+ * (a master added or promoted later answers NOSCRIPT once, and the store's reload
+ * reaches it too).
+ */
+function sendCommandTo(redis: RedisConnection) {
+  return async (command: string, ...args: string[]): Promise<RedisReply> => {
+    if (isCluster(redis) && command.toUpperCase() === 'SCRIPT' && args[0]?.toUpperCase() === 'LOAD') {
+      const [sha] = await Promise.all(redis.nodes('master').map((node) => node.call(command, ...args)));
+      return sha as RedisReply;
+    }
+    return redis.call(command, ...args) as Promise<RedisReply>;
+  };
 }
 
 /**
@@ -45,7 +64,7 @@ export function loginLimiters(limits: LoginLimits, attempt: PasswordAttempt): Re
       ...(key && { keyGenerator: key }),
       store: new RedisStore({
         prefix: `${limits.prefix}:ratelimit:login-${name}:`,
-        sendCommand: (command: string, ...args: string[]) => limits.redis.call(command, ...args) as Promise<RedisReply>,
+        sendCommand: sendCommandTo(limits.redis),
       }),
       handler: (_req, res) => sendProblem(res, 429, 'Too many login attempts; try again later.', { code: 'rate_limited' }),
     });
