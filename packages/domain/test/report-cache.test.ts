@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { Database } from '@dealdome/db';
 import { useTestDatabase } from '@dealdome/db/testing';
 import { cachedReport, financeDataVersion } from '../src/reports/cache';
 
@@ -65,6 +66,28 @@ describe('report cache', () => {
 
     expect(await cachedReport(db(), 'test-write', query, c.compute)).toEqual({ call: 2 });
     expect(c.calls).toBe(2);
+  });
+
+  it('when a write commits while a report is computed, then the report and its version label come from one snapshot: neither sees it', async () => {
+    const query = { q: 'snapshot' };
+    const storeCount = async (reader: Database) =>
+      Number((await reader.selectFrom('stores').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await storeCount(db());
+    let wrote = false;
+    const compute = async (snapshot: Database) => {
+      if (!wrote) {
+        wrote = true;
+        // Another connection commits a finance write (the version moves) after this report's version was read.
+        await db().insertInto('stores').values({ name: 'Meanwhile', currency: 'EUR', timezone: 'UTC' }).execute();
+      }
+      return { stores: await storeCount(snapshot), version: await financeDataVersion(snapshot) };
+    };
+    const first = await cachedReport(db(), 'test-snapshot', query, compute);
+    // Computed from the data of the version it is cached under, not from the newer data.
+    expect(first.stores).toBe(before);
+    const second = await cachedReport(db(), 'test-snapshot', query, compute);
+    expect(second.stores).toBe(before + 1);
+    expect(BigInt(second.version)).toBe(BigInt(first.version) + 1n);
   });
 
   it('when identical asks arrive together, then they share one computation', async () => {

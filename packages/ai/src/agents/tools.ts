@@ -79,7 +79,7 @@ export const getPnl: AgentTool = defineTool({
     const { from, to } = resolveRange(input.range, ctx.today);
     const store = await storeOf(ctx, input.store);
     const query = parseQuery(pnlQuery, { from, to, storeId: store?.id, groupBy: input.groupBy ?? 'day' });
-    const report = await cachedReport(ctx.db, 'pnl', query, () => profitAndLoss(ctx.db, query));
+    const report = await cachedReport(ctx.db, 'pnl', query, (db) => profitAndLoss(db, query));
     return {
       store: store?.name ?? 'all stores',
       currency: report.currency,
@@ -106,7 +106,7 @@ export const rankProducts: AgentTool = defineTool({
     const { from, to } = resolveRange(input.range, ctx.today);
     const store = await storeOf(ctx, input.store);
     const query = parseQuery(productReportQuery, { from, to, storeId: store?.id, sortBy: input.sortBy, limit: input.limit });
-    const report = await cachedReport(ctx.db, 'products', query, () => productReport(ctx.db, query));
+    const report = await cachedReport(ctx.db, 'products', query, (db) => productReport(db, query));
     return { store: store?.name ?? 'all stores', currency: report.currency, from, to, sortBy: report.sortBy, products: report.rows };
   },
 });
@@ -146,7 +146,7 @@ export const adSpendReportTool: AgentTool = defineTool({
     const { from, to } = resolveRange(input.range, ctx.today);
     const store = await storeOf(ctx, input.store);
     const query = parseQuery(adSpendReportQuery, { from, to, storeId: store?.id, groupBy: input.groupBy });
-    const report = await cachedReport(ctx.db, 'ad-spend', query, () => adSpendReport(ctx.db, query));
+    const report = await cachedReport(ctx.db, 'ad-spend', query, (db) => adSpendReport(db, query));
     if (input.groupBy === 'store') {
       const names = new Map((await listStoreRefs(ctx.db)).map((s) => [s.id, s.name]));
       return { ...report, rows: report.rows.map((r) => ({ ...r, key: names.get(r.key) ?? r.key })) };

@@ -9,6 +9,15 @@ import { LRUCache } from 'lru-cache';
  * (migration 0002), so a cached result is never served after the data it came from
  * changed — on any replica — and nothing has to be invalidated by hand.
  *
+ * The version and the report are read in one REPEATABLE READ, read-only transaction:
+ * one snapshot, so a result is always labelled with the version of exactly the data
+ * it was computed from. That is what makes a read replica (DATABASE_READ_URL) safe:
+ * a replica that lags serves the version it has replayed together with the data of
+ * that version, never newer-labelled older data; reading the version on the primary
+ * and the report on a replica (or on two replicas behind one address) could cache
+ * stale figures under the current version until the next write. A lagging replica's
+ * answer is as old as its lag, and the cache never makes it older.
+ *
  * Checking the version costs one primary-key read per request. Identical requests
  * arriving while a result is being computed share that computation. Failures (a
  * missing exchange rate, say) are not cached. Results are shared between callers:
@@ -49,15 +58,23 @@ function keyOf(query: Record<string, unknown>): string {
   return JSON.stringify(Object.keys(query).sort().map((k) => [k, query[k]]));
 }
 
+/** `compute` runs inside the snapshot the version was read in: it must read through the `db` it is given. */
 export async function cachedReport<T extends object>(
   db: Database,
   report: string,
   query: Record<string, unknown>,
-  compute: () => Promise<T>,
+  compute: (snapshot: Database) => Promise<T>,
 ): Promise<T> {
-  const version = await financeDataVersion(db);
-  const result = await cacheFor(db).fetch(`${report}\u0000${version}\u0000${keyOf(query)}`, { context: { compute } });
-  // fetchMethod always resolves to an entry or rejects; undefined would mean it was aborted.
-  if (result === undefined) return compute();
-  return result as T;
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .setAccessMode('read only')
+    .execute(async (snapshot) => {
+      const version = await financeDataVersion(snapshot);
+      const key = `${report}\u0000${version}\u0000${keyOf(query)}`;
+      const result = await cacheFor(db).fetch(key, { context: { compute: () => compute(snapshot) } });
+      // fetchMethod always resolves to an entry or rejects; undefined would mean it was aborted.
+      if (result === undefined) return compute(snapshot);
+      return result as T;
+    });
 }
