@@ -111,7 +111,7 @@ export function createApp(platform: Platform, env: Env): express.Express {
   dailyFinancialsRoutes(api, db);
   fxRateRoutes(api, db);
   settingsRoutes(api, db, encryptionKeys(env));
-  reportRoutes(api, db);
+  reportRoutes(api, db, platform.reads);
   knowledgeRoutes(api, db, embeddings);
   videoRoutes(api, db, platform.producer);
   memoryRoutes(api, db);

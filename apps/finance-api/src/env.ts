@@ -1,11 +1,16 @@
 import { z } from 'zod';
-import { baseEnvSchema, embeddingEnv, encryptionKeysEnv, envInt, envPort } from '@dealdome/config';
+import { baseEnvSchema, embeddingEnv, encryptionKeysEnv, envInt, envPort, envUrl } from '@dealdome/config';
 
 const emptyToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
 export const envSchema = baseEnvSchema.extend({
   /** The API port; /healthz, /readyz and /metrics are served here too. */
   FINANCE_API_PORT: envPort(3000),
+  /**
+   * A read replica of DATABASE_URL (streaming replication) the report routes read from;
+   * unset, they read the primary. Writes always go to DATABASE_URL.
+   */
+  DATABASE_READ_URL: envUrl(['postgres', 'postgresql']).optional(),
   /** HMAC key of access tokens (HS256). At least 32 characters; no default. */
   JWT_SECRET: z.string({ message: 'required (at least 32 characters)' }).min(32, 'must be at least 32 characters'),
   JWT_ISSUER: z.preprocess(emptyToUndefined, z.string().default('dealdome')),

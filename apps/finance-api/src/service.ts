@@ -9,6 +9,7 @@ export function startFinanceApi(env: Env, logger: Logger): Promise<StartedServic
     env,
     logger,
     port: env.FINANCE_API_PORT,
+    ...(env.DATABASE_READ_URL && { readDatabaseUrl: env.DATABASE_READ_URL }),
     setup: (platform) => ({ app: createApp(platform, env) }),
   });
 }

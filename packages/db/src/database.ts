@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { Dependency, Logger } from '@dealdome/config';
 import type { DB } from './schema';
 import { parseVector } from './vector';
-import { assertMigrated, migrate } from './migrator';
+import { assertMigrated, migrate, migrationStatus } from './migrator';
 
 export type Database = Kysely<DB>;
 
@@ -40,6 +40,8 @@ export interface OpenDatabaseOptions {
   migrate?: boolean;
   logger?: Logger;
   applicationName?: string;
+  /** Every session of the pool is read-only (default_transaction_read_only): a write through it fails instead of landing there. */
+  readOnly?: boolean;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
@@ -53,6 +55,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     application_name: options.applicationName ?? 'dealdome',
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30000,
+    ...(options.readOnly && { options: '-c default_transaction_read_only=on' }),
     types,
   });
   // An idle client losing its server (a restart, a failover) must not crash the process.
@@ -80,6 +83,28 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       close,
     },
   };
+}
+
+/**
+ * A second pool, on a read replica (DATABASE_READ_URL), for reads that may lag the
+ * primary a little: finance-api's reports. It is never migrated from here — it
+ * follows the primary — but a replica a moment behind a migration the primary just
+ * applied is waited for, up to `schemaWaitMs`, rather than refused at once. Its sessions
+ * are read-only, so a write sent there by mistake fails instead of going astray. Its
+ * readiness check is named postgres-read.
+ */
+export async function openReadDatabase(
+  options: Omit<OpenDatabaseOptions, 'migrate' | 'readOnly'> & { schemaWaitMs?: number },
+): Promise<DatabaseHandle> {
+  const deadline = Date.now() + (options.schemaWaitMs ?? 30_000);
+  for (;;) {
+    const { pending } = await migrationStatus(options.url);
+    if (pending.length === 0 || Date.now() >= deadline) break;
+    options.logger?.info({ pending: pending.length }, 'the read database has not replayed the latest migrations yet; waiting for it');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const handle = await openDatabase({ ...options, migrate: false, readOnly: true });
+  return { ...handle, dependency: { ...handle.dependency, name: 'postgres-read' } };
 }
 
 /** The usual way a service opens its database, from the shared environment variables. */

@@ -1,7 +1,7 @@
 import { createMetricsRegistry, startService } from '@dealdome/config';
 import type { BaseEnv, Logger, ServiceOptions, StartedService } from '@dealdome/config';
-import { openDatabaseFromEnv } from '@dealdome/db';
-import type { DatabaseHandle } from '@dealdome/db';
+import { openDatabaseFromEnv, openReadDatabase } from '@dealdome/db';
+import type { Database, DatabaseHandle } from '@dealdome/db';
 import type { RedisConnection } from './redis';
 import { Producer } from './producer';
 import { assertQueuePrefixFits, openRedis, redisDependency } from './redis';
@@ -9,6 +9,8 @@ import { assertQueuePrefixFits, openRedis, redisDependency } from './redis';
 /** What every DealDome service holds: the database, the queue Redis and a producer on it. */
 export interface Platform {
   database: DatabaseHandle;
+  /** Where reads that may lag a little go: the read replica's pool when the service was given one, else the primary's. Never written to. */
+  reads: Database;
   redis: RedisConnection;
   producer: Producer;
   env: BaseEnv;
@@ -22,6 +24,8 @@ export interface PlatformServiceOptions {
   env: BaseEnv;
   logger: Logger;
   port: number;
+  /** A read replica (DATABASE_READ_URL) for `reads`; probed by /readyz as postgres-read. */
+  readDatabaseUrl?: string;
   /** Builds what the service adds on top: its HTTP app (finance-api) and its queue workers. */
   setup?: (platform: Platform) => Pick<ServiceOptions, 'app' | 'consumers'>;
 }
@@ -35,11 +39,20 @@ export async function startPlatformService(options: PlatformServiceOptions): Pro
   const { service, env, logger } = options;
   assertQueuePrefixFits(env.REDIS_URL, env.QUEUE_PREFIX);
   const database = await openDatabaseFromEnv(env, logger, service);
+  const readDatabase = options.readDatabaseUrl
+    ? await openReadDatabase({ url: options.readDatabaseUrl, poolMax: env.DATABASE_POOL_MAX, logger, applicationName: `${service}-read` }).catch(
+        async (err: unknown) => {
+          await database.close();
+          throw err;
+        },
+      )
+    : undefined;
   const redis = await openRedis(env.REDIS_URL, logger, service);
   const producer = new Producer(redis, env.QUEUE_PREFIX);
   const redisDep = redisDependency(redis);
   const registry = createMetricsRegistry(service);
-  const extras = options.setup?.({ database, redis, producer, env, logger, registry }) ?? {};
+  const reads = readDatabase?.db ?? database.db;
+  const extras = options.setup?.({ database, reads, redis, producer, env, logger, registry }) ?? {};
   return startService({
     service,
     logger,
@@ -49,6 +62,7 @@ export async function startPlatformService(options: PlatformServiceOptions): Pro
     ...extras,
     dependencies: [
       database.dependency,
+      ...(readDatabase ? [readDatabase.dependency] : []),
       {
         ...redisDep,
         close: async () => {

@@ -31,8 +31,12 @@ const idParam = z.object({ id: uuid });
 /**
  * Reports are computed from the finance tables and cached until those change (see
  * cachedReport in the domain); snapshots are stored copies, read as they were made.
+ * The three computed reports read from `reads` — the read replica when
+ * DATABASE_READ_URL is set — version and figures from one snapshot of it. Snapshots
+ * stay on the primary: making one is a write, and a list read right after making one
+ * must show it.
  */
-export function reportRoutes(api: Api, db: Database): void {
+export function reportRoutes(api: Api, db: Database, reads: Database): void {
   api.route({
     operationId: 'getPnlReport',
     method: 'get',
@@ -53,7 +57,7 @@ export function reportRoutes(api: Api, db: Database): void {
       row: pnlRowOutput,
       rename: { adSpendByPlatform: 'adSpend' },
     },
-    handle: ({ query }) => cachedReport(db, 'pnl', query, () => profitAndLoss(db, query)),
+    handle: ({ query }) => cachedReport(reads, 'pnl', query, (snapshot) => profitAndLoss(snapshot, query)),
   });
 
   api.route({
@@ -71,7 +75,7 @@ export function reportRoutes(api: Api, db: Database): void {
     response: productReportSchema,
     problems: [404, 422],
     csv: { filename: (report) => `products-${report.from}-${report.to}`, rows: (report) => report.rows, row: productReportRowSchema },
-    handle: ({ query }) => cachedReport(db, 'products', query, () => productReport(db, query)),
+    handle: ({ query }) => cachedReport(reads, 'products', query, (snapshot) => productReport(snapshot, query)),
   });
 
   api.route({
@@ -90,7 +94,7 @@ export function reportRoutes(api: Api, db: Database): void {
       rows: (report) => [...report.rows, { key: 'total', amount: report.total, entries: report.rows.reduce((n, r) => n + r.entries, 0) }],
       row: adSpendReportSchema.shape.rows.element,
     },
-    handle: ({ query }) => cachedReport(db, 'ad-spend', query, () => adSpendReport(db, query)),
+    handle: ({ query }) => cachedReport(reads, 'ad-spend', query, (snapshot) => adSpendReport(snapshot, query)),
   });
 
   api.route({
