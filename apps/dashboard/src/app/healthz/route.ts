@@ -1,0 +1,6 @@
+/** Liveness: the process serves. */
+export const dynamic = 'force-dynamic';
+
+export function GET(): Response {
+  return Response.json({ status: 'ok' });
+}
