@@ -1,3 +1,4 @@
+export * from './availability';
 export * from './database';
 export * from './migrator';
 export * from './vector';

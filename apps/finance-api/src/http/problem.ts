@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { isDatabaseUnavailable } from '@dealdome/db';
 import { AdSpendImportRejected, AppError } from '@dealdome/domain';
 import type { FieldErrors } from '@dealdome/domain';
 import { reportError } from '@dealdome/config';
@@ -39,6 +40,9 @@ export function sendProblem(
       ...extra.extensions,
     });
 }
+
+/** What a client is told to wait before asking again while the database is away (a restart or failover takes seconds). */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 export function fieldErrors(error: z.ZodError): FieldErrors {
   const errors: FieldErrors = {};
@@ -84,6 +88,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       const detail =
         type === 'entity.parse.failed' ? 'The body is not valid JSON.' : type === 'entity.too.large' ? 'The body is too large.' : 'The request could not be read.';
       sendProblem(res, status, detail, { code: type?.replace(/\./g, '_') ?? 'bad_request' });
+      return;
+    }
+    // An outage of the database is not a bug of the request: the client may simply ask again.
+    if (isDatabaseUnavailable(err)) {
+      (req.log ?? logger).warn({ err: { message: (err as Error).message } }, 'the database is unavailable; answering 503');
+      res.setHeader('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      sendProblem(res, 503, 'The database cannot be reached right now. Try again in a few seconds.', { code: 'database_unavailable' });
       return;
     }
     (req.log ?? logger).error({ err }, 'unhandled error');
