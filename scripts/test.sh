@@ -5,6 +5,8 @@ set -euo pipefail
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
+# The dashboard's browser tests drive Debian's Chromium.
+bash scripts/ensure-browser.sh
 # With a Docker engine the tests start their own containers (testcontainers);
 # otherwise they use the local services, made ready here.
 if ! (command -v docker >/dev/null && timeout 5 docker info >/dev/null 2>&1) || [ "${DEALDOME_TESTCONTAINERS:-}" = "false" ]; then
