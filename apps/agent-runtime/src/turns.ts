@@ -12,6 +12,7 @@ import {
 } from '@dealdome/ai';
 import type { AgentDefinition, AgentToolContext, CallRecord, EmbeddingProvider, RetryPolicy, RunTurnOptions, TurnEvent, TurnResult } from '@dealdome/ai';
 import type { Logger } from '@dealdome/config';
+import { isDatabaseUnavailable } from '@dealdome/db';
 import type { Database } from '@dealdome/db';
 import {
   AppError,
@@ -134,7 +135,8 @@ export class TurnRunner {
       return await this.answer(payload, lock, signal, log);
     } catch (err) {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (!lastAttempt || signal?.aborted || lock.lost.aborted) throw err;
+      // A database outage is waited out (createWorker puts the job off), not apologised for.
+      if (!lastAttempt || signal?.aborted || lock.lost.aborted || isDatabaseUnavailable(err)) throw err;
       // Silence is the one answer a person must never get.
       log.error({ err: describe(err) }, 'the turn failed on its last attempt; answering with an apology');
       return await this.answerPlainly(payload.conversationId, 'internal_failure', internalFailureReply(), log);

@@ -5,6 +5,7 @@ import type { ZodObject } from 'zod';
 import type { RedisConnection } from './redis';
 import type { Logger } from '@dealdome/config';
 import { reportError, withDeadline } from '@dealdome/config';
+import { isDatabaseUnavailable } from '@dealdome/db';
 import { catalog } from './catalog';
 import type { JobName, JobPayload, QueueName, TraceCarrier } from './catalog';
 import { jobMetrics, watchQueueDepth } from './metrics';
@@ -12,6 +13,8 @@ import { withJobSpan } from './trace';
 
 const HAND_BACK = Symbol('hand back');
 const SHUTDOWN_REASON = 'worker shutting down';
+/** How long a job that met a database outage waits before it runs again (±25 %). */
+const DATABASE_WAIT_MS = 2000;
 
 /** One handler per job name of the queue: a missing handler is a compile error. */
 export type Handlers<Q extends QueueName> = {
@@ -96,6 +99,15 @@ export function createWorker<Q extends QueueName>(
       return result;
     } catch (err) {
       if (err instanceof DelayedError) outcome = 'handed_back';
+      else if (token && isDatabaseUnavailable(err)) {
+        // PostgreSQL restarting or failing over is not the job's failure: it waits for the
+        // database as long as that takes and keeps its attempts for failures of its own.
+        outcome = 'handed_back';
+        const delayMs = Math.round(DATABASE_WAIT_MS * (0.75 + Math.random() * 0.5));
+        logger.warn({ jobId: job.id, job: job.name, delayMs, err: { message: (err as Error).message } }, 'the database is unavailable; the job waits for it without spending an attempt');
+        await job.moveToDelayed(Date.now() + delayMs, token);
+        throw new DelayedError();
+      }
       throw err;
     } finally {
       metrics.duration.observe({ queue, job: jobLabel(job.name), outcome }, (performance.now() - started) / 1000);

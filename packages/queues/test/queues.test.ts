@@ -89,6 +89,41 @@ describe('queues', () => {
     expect(handled).toEqual([good]);
   });
 
+  it('when a handler meets a database outage, then the job runs again without spending an attempt, while other failures spend theirs', async () => {
+    const outages = [randomUUID(), randomUUID()];
+    const seen = new Map<string, number>();
+    const worker = createWorker(
+      'scheduled-tasks',
+      {
+        'run-task': async ({ taskId }) => {
+          const run = (seen.get(taskId) ?? 0) + 1;
+          seen.set(taskId, run);
+          // What node-pg raises while PostgreSQL restarts: the session ended, then no server to connect to.
+          if (taskId === outages[0] && run <= 2) throw Object.assign(new Error(run === 1 ? 'terminating connection due to administrator command' : 'connect ECONNREFUSED 127.0.0.1:5432'), { code: run === 1 ? '57P01' : 'ECONNREFUSED' });
+          if (taskId === outages[1]) throw new Error('a bug of the job');
+          return { run };
+        },
+        housekeeping: async () => undefined,
+      },
+      { connection: redis.redis, prefix: redis.prefix, logger },
+    );
+    workers.push(worker);
+    const finished = waitForCompletion(worker, 2);
+
+    // One attempt each: a failure that spent an attempt would end the job at once.
+    const raw = new Queue('scheduled-tasks', { connection: redis.redis, prefix: redis.prefix });
+    const dueAt = new Date().toISOString();
+    await raw.add('run-task', { taskId: outages[0], dueAt }, { attempts: 1 });
+    await raw.add('run-task', { taskId: outages[1], dueAt }, { attempts: 1 });
+    await raw.close();
+
+    const jobs = await finished;
+    const waited = jobs.find((j) => (j.data as { taskId: string }).taskId === outages[0])!;
+    const broken = jobs.find((j) => (j.data as { taskId: string }).taskId === outages[1])!;
+    expect([waited.finishedOn !== undefined, waited.failedReason, waited.returnvalue, waited.attemptsMade, waited.attemptsStarted]).toEqual([true, undefined, { run: 3 }, 1, 3]);
+    expect([broken.failedReason, broken.attemptsMade]).toEqual(['a bug of the job', 1]);
+  }, 15_000);
+
   it('when a producer passes a malformed payload, then enqueue throws and nothing is queued', async () => {
     await expect(
       producer.enqueue('shopify-sync', 'sync-store', { storeId: 'x', reason: 'schedule' }),
