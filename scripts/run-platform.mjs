@@ -1,4 +1,4 @@
-// Starts the five services side by side, each as its own `node` process (as in
+// Starts the five services and the dashboard side by side, each as its own `node` process (as in
 // production), prefixes their logs, waits until every /readyz answers 200 and
 // prints where each listens. Ctrl-C (or SIGTERM) stops them all gracefully.
 //
@@ -26,6 +26,8 @@ const services = [
   { name: 'agent-runtime', portVar: 'AGENT_RUNTIME_PORT', port: 9402, role: 'ops endpoints' },
   { name: 'embedding-worker', portVar: 'EMBEDDING_WORKER_PORT', port: 9403, role: 'ops endpoints' },
   { name: 'scheduler', portVar: 'SCHEDULER_PORT', port: 9404, role: 'ops endpoints' },
+  // The Next.js server built by `turbo run build`; it reaches finance-api at the port above.
+  { name: 'dashboard', portVar: 'DASHBOARD_PORT', port: 3100, role: 'financial dashboard in the browser: /healthz /readyz', entry: 'apps/dashboard/.next/standalone/apps/dashboard/start.mjs' },
 ];
 
 const emulatorPort = Number(process.env.TELEGRAM_EMULATOR_PORT || 8081);
@@ -77,6 +79,13 @@ function startServices() {
     const env = { ...process.env, [s.portVar]: String(s.port) };
     // The gateway's stand-in token is accepted by the emulator, which takes any token.
     if (emulator && s.name === 'bot-gateway') env.TELEGRAM_API_BASE_URL = emulator.url;
+    if (s.entry) {
+      // The dashboard needs none of the services' secrets: only where it listens and where the API is.
+      const api = services.find((x) => x.name === 'finance-api');
+      const own = { PATH: process.env.PATH, HTTP_HOST: process.env.HTTP_HOST ?? '', [s.portVar]: String(s.port) };
+      launch(s.name, [s.entry], { ...own, DASHBOARD_API_BASE_URL: process.env.DASHBOARD_API_BASE_URL || `http://127.0.0.1:${api.port}` });
+      continue;
+    }
     launch(s.name, ['--enable-source-maps', `apps/${s.name}/dist/main.js`], env);
   }
 }
@@ -232,12 +241,12 @@ if (emulator && !(await startEmulator())) {
   const results = await Promise.all(services.map(ready));
   if (!stopping) {
     if (results.every(Boolean)) {
-      const rows = services.map((s) => `  ${s.name.padEnd(17)} http://127.0.0.1:${s.port}  (${s.role}: /healthz /readyz /metrics)`);
+      const rows = services.map((s) => `  ${s.name.padEnd(17)} http://127.0.0.1:${s.port}  (${s.entry ? s.role : `${s.role}: /healthz /readyz /metrics`})`);
       if (emulator) rows.push(`  ${emulator.name.padEnd(17)} ${emulator.url}  (local Telegram Bot API: no TELEGRAM_BOT_TOKEN is set)`);
       const file = process.env.DEALDOME_CREDENTIALS_FILE;
       const kept = file && existsSync(file) ? keptCredentials(readFileSync(file, 'utf8')) : '';
       let credentials = '';
-      if (kept) credentials = `\nSign in to the API (POST /v1/auth/login) as:\n${kept.replace(/^/gm, '  ')}\n`;
+      if (kept) credentials = `\nSign in to the dashboard (or the API, POST /v1/auth/login) as:\n${kept.replace(/^/gm, '  ')}\n`;
       else if (file) {
         credentials =
           `\nNo demo admin of this database is kept in ${file} (it was seeded from elsewhere);\n` +
