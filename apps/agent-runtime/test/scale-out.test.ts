@@ -51,7 +51,7 @@ describe('two gateways and two runtimes on a Redis Cluster', () => {
     const failed = started.find((s) => s.status === 'rejected');
     if (failed) {
       await Promise.all(up.map((p) => p.kill()));
-      throw (failed as PromiseRejectedResult).reason;
+      throw failed.reason;
     }
   }, 180_000);
 
