@@ -222,8 +222,8 @@ export async function recallRelevantMemories(
 ): Promise<(Memory & { similarity: number; score: number })[]> {
   const candidates = Math.max(options.k * 4, 20);
   const run = async (trx: Database) => {
-    await sql`SET LOCAL hnsw.iterative_scan = relaxed_order`.execute(trx);
-    await sql`SELECT set_config('hnsw.ef_search', ${String(Math.max(40, candidates))}, true)`.execute(trx);
+    // Both settings in one round trip: this runs on every turn, before the model is asked.
+    await sql`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(Math.max(40, candidates))}, true)`.execute(trx);
     const vector = toVector(options.queryVector);
     // exact: `+ 0` keeps the planner off the HNSW index, so every memory in scope is ranked.
     const nearest = (exact: boolean) => sql<MemoryRow & { similarity: number }>`
