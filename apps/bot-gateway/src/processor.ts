@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { withDeadline } from '@dealdome/config';
 import { findMessages } from '@dealdome/domain';
+import { setIfAbsent } from '@dealdome/queues';
 import type { GatewayDeps } from './context';
 import { updateMessageIds, updateRowId } from './ids';
 import { chatIdOf, markProcessed, pendingRowsOfUpdate, pruneUpdates, unfinishedUpdates } from './inbox';
@@ -52,7 +53,7 @@ export class UpdateProcessor {
   async handle(update: IncomingUpdate, recorded: RecordOutcome = 'unfinished'): Promise<void> {
     const lockKey = `${this.deps.keyPrefix}:bot-gateway:update-lock:${update.update_id}`;
     const token = randomUUID();
-    if ((await this.deps.redis.set(lockKey, token, 'PX', LOCK_MS, 'NX')) !== 'OK') {
+    if (!(await setIfAbsent(this.deps.redis, lockKey, token, LOCK_MS))) {
       this.deps.logger.debug({ updateId: update.update_id }, 'update is being handled elsewhere');
       return;
     }

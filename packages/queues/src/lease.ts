@@ -18,11 +18,21 @@ export interface Lease {
 const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
+/**
+ * SET key token NX PX ttl: true when the key is now ours. When Redis goes away right
+ * after it ran the SET, the reply is lost and ioredis sends the command again once it
+ * has reconnected; that second SET finds the key the first one set, with our token,
+ * and must count as taken, or the key is held by nobody until it expires.
+ */
+export async function setIfAbsent(redis: RedisConnection, key: string, token: string, ttlMs: number): Promise<boolean> {
+  if ((await redis.set(key, token, 'PX', ttlMs, 'NX')) === 'OK') return true;
+  return (await redis.get(key)) === token;
+}
+
 /** The lease on `key`, or undefined while someone else holds it. */
 export async function acquireLease(redis: RedisConnection, key: string, ttlMs: number, what = key): Promise<Lease | undefined> {
   const token = randomUUID();
-  const set = await redis.set(key, token, 'PX', ttlMs, 'NX');
-  if (set !== 'OK') return undefined;
+  if (!(await setIfAbsent(redis, key, token, ttlMs))) return undefined;
 
   const controller = new AbortController();
   let confirmedAt = Date.now();
