@@ -121,8 +121,7 @@ export function startOutboundWorker(options: OutboundWorkerOptions): OutboundWor
    * without this a later reply would overtake an earlier one; while an earlier message
    * of the chat still has a delivery job that has not finished, this one waits behind it.
    */
-  async function waitBehindEarlier(messageId: string, job: Job, log: Logger): Promise<void> {
-    const earlier = await assistantMessagesBefore(db, messageId, ORDER_LOOKBACK);
+  async function waitBehindEarlier(earlier: readonly string[], job: Job, log: Logger): Promise<void> {
     const deliveries = await Promise.all(earlier.map((id) => queue.getJob(jobIds.deliverMessage(id))));
     const ahead = deliveries.find((delivery) => delivery !== undefined && delivery.finishedOn === undefined);
     if (!ahead) return;
@@ -216,11 +215,15 @@ export function startOutboundWorker(options: OutboundWorkerOptions): OutboundWor
   const handlers: Handlers<typeof QUEUE> = {
     'deliver-message': async ({ chatId, messageId }, job, signal) => {
       const log = jobLogger(job, chatId).child({ messageId });
-      await applyGlobalLimit();
-      const text = await findOutboundMessage(db, messageId);
+      // Read side by side: both are on every reply's path to Telegram.
+      const [text, earlier] = await Promise.all([
+        findOutboundMessage(db, messageId),
+        assistantMessagesBefore(db, messageId, ORDER_LOOKBACK),
+        applyGlobalLimit(),
+      ]);
       if (!text) throw undeliverable(job, log, `no assistant message ${messageId}`);
       if (BigInt(text.chatId) !== BigInt(chatId)) throw undeliverable(job, log, `message ${messageId} belongs to another chat`);
-      await waitBehindEarlier(messageId, job, log);
+      await waitBehindEarlier(earlier, job, log);
       const outcome = await deliver(
         { kind: 'message', text, recordPart: (index, id) => recordMessagePartSent(db, messageId, index, id) },
         job,
