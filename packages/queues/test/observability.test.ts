@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Queue, UnrecoverableError } from 'bullmq';
-import type { Job } from 'bullmq';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
@@ -10,6 +9,7 @@ import type { StartedService, Tracing } from '@dealdome/config';
 import { FakeSentry, useTestRedis } from '@dealdome/testkit';
 import { createWorker, Producer } from '../src';
 import type { ManagedWorker } from '../src';
+import { settled } from './settled';
 
 function capturedLogger() {
   const lines: Record<string, unknown>[] = [];
@@ -20,18 +20,6 @@ function capturedLogger() {
     },
   });
   return { lines, logger: createLogger('queues-test', { level: 'info', destination }) };
-}
-
-function settled(worker: ManagedWorker, count: number): Promise<Job[]> {
-  const done: Job[] = [];
-  return new Promise((resolve) => {
-    const onEnd = (job: Job | undefined) => {
-      if (job) done.push(job);
-      if (done.length === count) resolve(done);
-    };
-    worker.worker.on('completed', onEnd);
-    worker.worker.on('failed', onEnd);
-  });
 }
 
 describe('queues: traces and metrics', () => {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
-import type { Job } from 'bullmq';
 import { createLogger } from '@dealdome/config';
 import { useTestRedis } from '@dealdome/testkit';
 import { catalog, createWorker, Producer, queueNames } from '../src';
 import type { ManagedWorker } from '../src';
+import { settled } from './settled';
 
 const logger = createLogger('queues-test', { level: 'silent' });
 
@@ -22,18 +22,6 @@ describe('queues', () => {
   afterAll(async () => {
     await producer.close();
   });
-
-  function waitForCompletion(worker: ManagedWorker, count: number): Promise<Job[]> {
-    const done: Job[] = [];
-    return new Promise((resolve) => {
-      const onEnd = (job: Job | undefined) => {
-        if (job) done.push(job);
-        if (done.length === count) resolve(done);
-      };
-      worker.worker.on('completed', onEnd);
-      worker.worker.on('failed', onEnd);
-    });
-  }
 
   it('when the catalog is read, then it names the five queues of the architecture', () => {
     expect(queueNames.sort()).toEqual(['agent-turns', 'embeddings', 'scheduled-tasks', 'shopify-sync', 'telegram-outbound']);
@@ -55,7 +43,7 @@ describe('queues', () => {
       { connection: redis.redis, prefix: redis.prefix, logger },
     );
     workers.push(worker);
-    const finished = waitForCompletion(worker, 1);
+    const finished = settled(worker, 1);
     const ids = [randomUUID(), randomUUID()];
     await producer.enqueue('embeddings', 'embed', { kind: 'chunk', ids });
 
@@ -73,7 +61,7 @@ describe('queues', () => {
       { connection: redis.redis, prefix: redis.prefix, logger },
     );
     workers.push(worker);
-    const finished = waitForCompletion(worker, 2);
+    const finished = settled(worker, 2);
 
     // Written past the producer's check, as a buggy or older producer might.
     const raw = new Queue('scheduled-tasks', { connection: redis.redis, prefix: redis.prefix });
@@ -108,7 +96,7 @@ describe('queues', () => {
       { connection: redis.redis, prefix: redis.prefix, logger },
     );
     workers.push(worker);
-    const finished = waitForCompletion(worker, 2);
+    const finished = settled(worker, 2);
 
     // One attempt each: a failure that spent an attempt would end the job at once.
     const raw = new Queue('scheduled-tasks', { connection: redis.redis, prefix: redis.prefix });
