@@ -6,7 +6,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import express from 'express';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import { createLogger } from '@dealdome/config';
+import { createLogger, createMetricsRegistry } from '@dealdome/config';
 import { createUser, storeOutput } from '@dealdome/domain';
 import { Producer } from '@dealdome/queues';
 import type { Platform } from '@dealdome/queues';
@@ -110,7 +110,14 @@ describe('finance-api OpenAPI document, docs page and CSV answers', () => {
     it('when express is asked what it serves, then every route is in the document and nothing else is', async () => {
       // Only what building the routes needs (the queue board takes its queues from the producer): this app serves nothing, its router is read.
       const producer = new Producer(api.redis.redis, api.redis.prefix);
-      const platform = { database: { db: api.db }, redis: api.redis.redis, producer, logger: createLogger('finance-api', { level: 'silent' }) } as unknown as Platform;
+      const platform = {
+        database: { db: api.db },
+        reads: api.db,
+        redis: api.redis.redis,
+        producer,
+        logger: createLogger('finance-api', { level: 'silent' }),
+        registry: createMetricsRegistry('finance-api'),
+      } as unknown as Platform;
       const app = createApp(platform, api.env);
       await producer.close();
       const served = routesOf(app)

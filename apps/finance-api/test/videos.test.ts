@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { createLogger } from '@dealdome/config';
+import { createLogger, createMetricsRegistry } from '@dealdome/config';
 import { MAX_TRANSCRIPT_CHARACTERS } from '@dealdome/domain';
 import { jobIds, Producer } from '@dealdome/queues';
 import type { Platform } from '@dealdome/queues';
@@ -184,7 +184,7 @@ describe('finance-api videos', () => {
     expect(byAdmin.body.createdBy).toBe(admin.user.id);
   });
 
-  it('when the job cannot be queued, then the answer is a 500 problem and the video is not kept', async () => {
+  it('when the job cannot be queued, then the answer is a 503 problem (ask again) and the video is not kept', async () => {
     // Redis refuses at once: nothing listens on port 1, and the client does not retry.
     const unreachable = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: () => null });
     const platform = {
@@ -192,6 +192,8 @@ describe('finance-api videos', () => {
       redis: api.redis.redis,
       producer: new Producer(unreachable, api.redis.prefix),
       logger: createLogger('finance-api', { level: 'silent' }),
+      reads: api.db,
+      registry: createMetricsRegistry('finance-api'),
     } as unknown as Platform;
     const server = createApp(platform, api.env).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
@@ -202,8 +204,9 @@ describe('finance-api videos', () => {
         headers: { authorization: `Bearer ${member.accessToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ title: 'Lost in the queue', transcript: TXT }),
       });
-      expect(res.status).toBe(500);
+      expect(res.status).toBe(503);
       expect(res.headers.get('content-type')).toContain(problemType);
+      expect(((await res.json()) as { code: string }).code).toBe('queue_unavailable');
       expect(await videoCount()).toBe(before);
       expect(await api.db.selectFrom('videos').select('id').where('title', '=', 'Lost in the queue').execute()).toEqual([]);
     } finally {

@@ -13,6 +13,28 @@ export interface EnqueueOptions {
 }
 
 /**
+ * Redis could not take the job: it is unreachable, or the connection dropped. Nothing
+ * is wrong with the job; the caller may ask again shortly (finance-api answers 503).
+ */
+export class QueueUnavailableError extends Error {
+  constructor(queue: string, cause: unknown) {
+    super(`the ${queue} queue cannot be reached: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'QueueUnavailableError';
+  }
+}
+
+const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** What ioredis says, without a code, when it has no connection to send on. */
+const CLIENT_MESSAGES = [/^Connection is closed\.?$/, /^Stream isn't writeable/, /^Reached the max retries per request limit/];
+
+function isConnectionError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && SOCKET_ERRORS.has(code)) return true;
+  return typeof message === 'string' && CLIENT_MESSAGES.some((pattern) => pattern.test(message));
+}
+
+/**
  * The one way work is put on a queue: the payload is checked against the catalog
  * before it leaves the process, so a bad payload is a bug at the producer, not a
  * failed job somewhere else.
@@ -52,7 +74,12 @@ export class Producer {
     };
     return withProducerSpan(queue, job, async (trace, span) => {
       const data = { ...(parsed as object), trace } as JobData<Q, J>;
-      const added = (await this.queue(queue).add(job, data, opts)) as Job<JobData<Q, J>>;
+      let added: Job<JobData<Q, J>>;
+      try {
+        added = (await this.queue(queue).add(job, data, opts)) as Job<JobData<Q, J>>;
+      } catch (err) {
+        throw isConnectionError(err) ? new QueueUnavailableError(queue, err) : err;
+      }
       if (added.id) span.setAttribute('messaging.message.id', added.id);
       return added;
     });

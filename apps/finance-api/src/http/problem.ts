@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { isDatabaseUnavailable } from '@dealdome/db';
+import { QueueUnavailableError } from '@dealdome/queues';
 import { AdSpendImportRejected, AppError } from '@dealdome/domain';
 import type { FieldErrors } from '@dealdome/domain';
 import { reportError } from '@dealdome/config';
@@ -90,7 +91,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       sendProblem(res, status, detail, { code: type?.replace(/\./g, '_') ?? 'bad_request' });
       return;
     }
-    // An outage of the database is not a bug of the request: the client may simply ask again.
+    // An outage of the database or the queue is not a bug of the request: the client may simply ask again.
+    if (err instanceof QueueUnavailableError) {
+      (req.log ?? logger).warn({ err: { message: err.message } }, 'the job queue is unavailable; answering 503');
+      res.setHeader('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      sendProblem(res, 503, 'The job queue cannot be reached right now. Try again in a few seconds.', { code: 'queue_unavailable' });
+      return;
+    }
     if (isDatabaseUnavailable(err)) {
       (req.log ?? logger).warn({ err: { message: (err as Error).message } }, 'the database is unavailable; answering 503');
       res.setHeader('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
