@@ -167,7 +167,8 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions = {})
   }
 }
 
-function freePort(): Promise<number> {
+/** A TCP port on loopback that nothing listens on right now (the OS picks it); testkit re-exports it. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
