@@ -4,6 +4,20 @@ import { useState } from 'react';
 import type { ReactNode } from 'react';
 import type { Query } from '../lib/api';
 import { useSession } from '../lib/session';
+import type { Store } from '../lib/types';
+
+/** The `<option>`s of a store picker, one per store the page has loaded. */
+export function StoreOptions({ stores, withCurrency = false }: { stores: readonly Store[] | undefined; withCurrency?: boolean }) {
+  return (
+    <>
+      {stores?.map((s) => (
+        <option key={s.id} value={s.id}>
+          {withCurrency ? `${s.name} (${s.currency})` : s.name}
+        </option>
+      ))}
+    </>
+  );
+}
 
 export function Loading({ what }: { what: string }) {
   return (

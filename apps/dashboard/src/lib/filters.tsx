@@ -2,6 +2,7 @@
 
 import { createContext, useContext, useMemo, useState } from 'react';
 import type { ReactNode } from 'react';
+import { StoreOptions } from '../components/ui';
 import { addDays, yesterday } from './dates';
 import type { Page, Store } from './types';
 import { useApi } from './use-api';
@@ -59,11 +60,7 @@ export function FilterBar({ groupBy = false }: { groupBy?: boolean }) {
         Store
         <select name="store" value={filters.storeId} onChange={(e) => setFilters({ storeId: e.target.value })}>
           <option value="">All stores</option>
-          {stores.data?.data.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name} ({s.currency})
-            </option>
-          ))}
+          <StoreOptions stores={stores.data?.data} withCurrency />
         </select>
       </label>
       <label>

@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import { CsvButton, Empty, ErrorNote, Loading, PageHeader, useAction } from '../../../components/ui';
+import { CsvButton, Empty, ErrorNote, Loading, PageHeader, StoreOptions, useAction } from '../../../components/ui';
 import { ApiError } from '../../../lib/api';
 import { yesterday } from '../../../lib/dates';
 import { FilterBar, useFilters } from '../../../lib/filters';
@@ -113,11 +113,7 @@ function AddAdSpend({ onAdded }: { onAdded: () => void }) {
       <label>
         Store
         <select name="storeId" value={store?.id ?? ''} onChange={(e) => setStoreId(e.target.value)}>
-          {stores.data?.data.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name}
-            </option>
-          ))}
+          <StoreOptions stores={stores.data?.data} />
         </select>
       </label>
       <label>
@@ -191,11 +187,7 @@ function ImportAdSpend({ onImported }: { onImported: () => void }) {
       <label>
         Store
         <select name="importStoreId" value={store?.id ?? ''} onChange={(e) => setStoreId(e.target.value)}>
-          {stores.data?.data.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name}
-            </option>
-          ))}
+          <StoreOptions stores={stores.data?.data} />
         </select>
       </label>
       <label>

@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import { CsvButton, Empty, ErrorNote, Loading, PageHeader, useAction } from '../../../components/ui';
+import { CsvButton, Empty, ErrorNote, Loading, PageHeader, StoreOptions, useAction } from '../../../components/ui';
 import { currentMonth } from '../../../lib/dates';
 import { useFilters } from '../../../lib/filters';
 import { formatMoney } from '../../../lib/money';
@@ -171,11 +171,7 @@ function CostForm({
         Store
         <select name="storeId" value={draft.storeId} onChange={(e) => set({ storeId: e.target.value, currency: storeOf(e.target.value)?.currency ?? draft.currency })}>
           <option value="">shared by every store</option>
-          {stores.data?.data.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name}
-            </option>
-          ))}
+          <StoreOptions stores={stores.data?.data} />
         </select>
       </label>
       <label>
