@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { migrate, openDatabase } from '@dealdome/db';
 import { createScratchDatabase } from '@dealdome/db/testing';
@@ -55,6 +55,7 @@ interface Sent {
 async function main(): Promise<void> {
   const scratch = await createScratchDatabase(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   const url = scratch.url;
+  cpuGroups.database = new URL(url).pathname.slice(1);
   const children: ChildProcess[] = [];
   let telegram: FakeTelegram | undefined;
   let anthropic: FakeAnthropic | undefined;
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
         stdio: ['ignore', 'inherit', 'inherit'],
       });
       children.push(child);
+      if (app === 'bot-gateway') cpuGroups.gateway = child.pid;
+      if (app === 'agent-runtime') cpuGroups.runtime = child.pid;
     };
     start('bot-gateway', { BOT_GATEWAY_PORT: String(gatewayPort), TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_BASE_URL: telegram.url });
     start('agent-runtime', { AGENT_RUNTIME_PORT: String(runtimePort), ANTHROPIC_BASE_URL: anthropic.url });
@@ -146,10 +149,12 @@ async function main(): Promise<void> {
         `send limits raised for the fake (TELEGRAM_GLOBAL_MESSAGES_PER_SECOND=0, TELEGRAM_PRIVATE_CHAT_BURST=100000); ` +
         `${modelCalls} model calls in all\n\n`,
     );
-    process.stdout.write('| run | turns/s | p50 ms | p99 ms | max ms | update → model p50 / p99 ms | model → sendMessage p50 / p99 ms | messages per reply | CPU busy | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
+    process.stdout.write(
+      '| run | turns/s | p50 ms | p99 ms | max ms | update → model p50 / p99 ms | model → sendMessage p50 / p99 ms | messages per reply | CPU busy | CPU ms per message: gateway / runtime / PostgreSQL / Redis / bench | lost | duplicated |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n',
+    );
     for (const r of runs) {
       process.stdout.write(
-        `| ${r.name} | ${r.turnsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.toModel} | ${r.afterModel} | ${r.perReply.toFixed(2)} | ${Number.isNaN(r.busy) ? 'n/a' : `${(r.busy * 100).toFixed(0)} %`} | ${r.lost} | ${r.duplicated} |\n`,
+        `| ${r.name} | ${r.turnsPerSecond.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.toModel} | ${r.afterModel} | ${r.perReply.toFixed(2)} | ${Number.isNaN(r.busy) ? 'n/a' : `${(r.busy * 100).toFixed(0)} %`} | ${r.cpuPerMessage} | ${r.lost} | ${r.duplicated} |\n`,
       );
     }
   } finally {
@@ -217,19 +222,62 @@ async function collect(run: Sent[], arrivals: { call: TelegramCall; at: number }
     lost: run.length - replies.size,
     duplicated: [...replies.values()].filter((at) => at.length > 1).length,
     busy: cpuBefore && cpuAfter ? (cpuAfter.busy - cpuBefore.busy) / Math.max(1, cpuAfter.total - cpuBefore.total) : NaN,
+    // CPU per message answered, by process: what each message costs, whatever the load.
+    cpuPerMessage:
+      cpuBefore && cpuAfter && latencies.length > 0
+        ? (Object.keys(cpuAfter.processes) as (keyof ProcessCpu)[])
+            .map((group) => ((cpuAfter.processes[group] - cpuBefore.processes[group]) / latencies.length).toFixed(1))
+            .join(' / ')
+        : 'n/a',
   };
 }
 
 /** Busy and total CPU time of the whole machine so far (Linux /proc/stat, in ticks); undefined elsewhere. */
-function machineCpu(): { busy: number; total: number } | undefined {
+function machineCpu(): { busy: number; total: number; processes: ProcessCpu } | undefined {
   try {
     const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     const total = fields.reduce((a, b) => a + b, 0);
     // idle and iowait
-    return { busy: total - fields[3]! - (fields[4] ?? 0), total };
+    return { busy: total - fields[3]! - (fields[4] ?? 0), total, processes: processCpu() };
   } catch {
     return undefined;
   }
+}
+
+/** Where the CPU goes, by process group (each in ms). */
+type ProcessCpu = Record<'gateway' | 'runtime' | 'postgres' | 'redis' | 'bench', number>;
+const cpuGroups: { gateway?: number; runtime?: number; database?: string } = {};
+const CLOCK_TICK_MS = 10;
+
+/**
+ * CPU used so far (user + system, Linux /proc) by the two services, the scratch
+ * database's PostgreSQL backends, Redis (any redis-server on the machine) and this
+ * process (the bench with both fakes). Backends that ended before a snapshot drop out
+ * of it; the services' pools keep theirs for the whole run.
+ */
+function processCpu(): ProcessCpu {
+  const used: ProcessCpu = { gateway: 0, runtime: 0, postgres: 0, redis: 0, bench: 0 };
+  const own = process.cpuUsage();
+  used.bench = (own.user + own.system) / 1000;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    let command: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+    const id = Number(pid);
+    if (id === cpuGroups.gateway) used.gateway += ms;
+    else if (id === cpuGroups.runtime) used.runtime += ms;
+    else if (cpuGroups.database && command.startsWith('postgres:') && command.includes(` ${cpuGroups.database} `)) used.postgres += ms;
+    else if (command.startsWith('redis-server') || command.includes('/redis-server')) used.redis += ms;
+  }
+  return used;
 }
 
 /** The q-th percentile (nearest rank), in ms with one decimal. */

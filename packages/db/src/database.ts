@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import pg from 'pg';
 import type { Dependency, Logger } from '@dealdome/config';
 import type { DB } from './schema';
@@ -25,6 +27,64 @@ class PoolTypes {
   };
 }
 
+/** Statements kept prepared on one connection at most; texts beyond it run unnamed, as before. */
+export const PREPARED_STATEMENTS_PER_CONNECTION = 200;
+/** PostgreSQL refuses to run a prepared statement whose result columns a migration changed. */
+const RESULT_TYPE_CHANGED = 'cached plan must not change result type';
+
+interface PreparedStatements {
+  names: Map<string, string>;
+  /** Texts that failed as prepared statements on this connection: they run unnamed from then on. */
+  unnamed: Set<string>;
+}
+
+/**
+ * The pool Kysely runs on, preparing every statement that has parameters as a named
+ * statement of its connection. An unnamed statement is parsed and planned again on
+ * each run; most of the platform's statements are the same few texts with other
+ * values (a turn's context, its record, a reply's delivery), and planning was most of
+ * what PostgreSQL spent on them. A named one is parsed once per connection and, after
+ * a few runs, executed with a generic plan when that costs about the same (PostgreSQL's
+ * plan_cache_mode = auto). The name is a hash of the text, so a text is never
+ * confused with another; at most PREPARED_STATEMENTS_PER_CONNECTION per connection,
+ * so texts that vary (IN lists, multi-row VALUES) cannot grow a session without bound.
+ */
+function preparingPool(pool: pg.Pool): PostgresPool {
+  const statements = new WeakMap<pg.PoolClient, PreparedStatements>();
+  const nameFor = (state: PreparedStatements, text: string): string | undefined => {
+    if (state.unnamed.has(text)) return undefined;
+    let name = state.names.get(text);
+    if (name === undefined && state.names.size < PREPARED_STATEMENTS_PER_CONNECTION) {
+      name = `dd_${createHash('sha1').update(text).digest('hex')}`;
+      state.names.set(text, name);
+    }
+    return name;
+  };
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    let state = statements.get(client);
+    if (!state) statements.set(client, (state = { names: new Map(), unnamed: new Set() }));
+    const prepared = state;
+    function query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
+    function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+    function query<R>(sqlOrCursor: string | PostgresCursor<R>, parameters?: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
+      if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor as unknown as pg.Submittable) as unknown as PostgresCursor<R>;
+      const values = parameters ? [...parameters] : [];
+      const name = values.length > 0 ? nameFor(prepared, sqlOrCursor) : undefined;
+      if (name === undefined) return client.query(sqlOrCursor, values) as unknown as Promise<PostgresQueryResult<R>>;
+      return (client.query({ name, text: sqlOrCursor, values }) as unknown as Promise<PostgresQueryResult<R>>).catch((err: unknown) => {
+        // After a migration changed a table under it: this text runs unnamed on this connection from now on.
+        if (err instanceof Error && err.message.includes(RESULT_TYPE_CHANGED)) prepared.unnamed.add(sqlOrCursor);
+        throw err;
+      });
+    }
+    return { query, release: () => client.release() };
+  };
+  return {
+    connect: async () => wrap(await pool.connect()),
+    end: () => pool.end(),
+  };
+}
+
 export interface DatabaseHandle {
   db: Database;
   pool: pg.Pool;
@@ -44,6 +104,19 @@ export interface OpenDatabaseOptions {
   readOnly?: boolean;
 }
 
+/**
+ * Settings every session of a pool starts with (libpq's `options`; a connection
+ * string that carries its own `options` replaces them). pgvector's iterative index
+ * scans are on, relaxed order, so a filtered vector search keeps walking the index
+ * until its LIMIT is filled instead of returning the few rows that passed the filter
+ * within `ef_search` (a query that needs exact order sets strict_order locally).
+ */
+function sessionOptions(options: Pick<OpenDatabaseOptions, 'readOnly'>): string {
+  const settings = ['hnsw.iterative_scan=relaxed_order'];
+  if (options.readOnly) settings.push('default_transaction_read_only=on');
+  return settings.map((setting) => `-c ${setting}`).join(' ');
+}
+
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.migrate) await migrate(options.url, { logger: options.logger });
   else await assertMigrated(options.url);
@@ -55,7 +128,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     application_name: options.applicationName ?? 'dealdome',
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30000,
-    ...(options.readOnly && { options: '-c default_transaction_read_only=on' }),
+    options: sessionOptions(options),
     types,
   });
   // An idle client losing its server (a restart, a failover) must not crash the process.
@@ -64,7 +137,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const { rows } = await pool.query<{ oid: number | null }>(`SELECT to_regtype('vector')::oid AS oid`);
   types.vectorOid = rows[0]?.oid ?? undefined;
 
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   let closed = false;
   const close = async () => {
     if (closed) return;

@@ -158,15 +158,54 @@ export interface OutboundNotification extends OutboundText {
 const asObject = (value: unknown): Record<string, unknown> | null =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 
-/** An assistant message with what is needed to deliver it; undefined when there is no such assistant message. */
-export async function findOutboundMessage(db: Database, messageId: string): Promise<OutboundText | undefined> {
-  const row = await db
-    .selectFrom('messages as m')
-    .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
-    .select(['m.id', 'm.content', 'm.reply_markup', 'm.telegram_sent_message_ids', 'c.chat_id'])
-    .where('m.id', '=', messageId)
-    .where('m.role', '=', 'assistant')
-    .executeTakeFirst();
+/** An assistant message to deliver, with the chat's assistant messages written just before it. */
+export interface OutboundMessage extends OutboundText {
+  /**
+   * The assistant messages with text (tool calls alone are never sent) of the same
+   * Telegram chat, any of its conversations, stored before this one and at most
+   * `withinMs` earlier, newest first, at most `limit`. A delivery waits while one of
+   * them is still being delivered, so that a chat reads its messages in the order they
+   * were written even when sends are put off (the chat's budget, a 429, a retry).
+   * Older messages are left out: their deliveries have long finished or failed.
+   */
+  earlierMessageIds: string[];
+}
+
+/**
+ * An assistant message with what is needed to deliver it, and the chat's messages
+ * before it (see OutboundMessage); undefined when there is no such assistant message.
+ * One statement: it is on every reply's path to Telegram.
+ */
+export async function findOutboundMessage(
+  db: Database,
+  messageId: string,
+  earlier: { withinMs: number; limit: number },
+): Promise<OutboundMessage | undefined> {
+  const { rows } = await sql<{
+    id: string;
+    content: unknown;
+    reply_markup: unknown;
+    telegram_sent_message_ids: string[] | null;
+    chat_id: string;
+    earlier: string[];
+  }>`
+    SELECT m.id, m.content, m.reply_markup, m.telegram_sent_message_ids, c.chat_id,
+           ARRAY(
+             SELECT e.id::text
+             FROM conversations ec
+             JOIN messages e ON e.conversation_id = ec.id
+             WHERE ec.chat_id = c.chat_id
+               AND e.role = 'assistant'
+               AND e.content @> '[{"type": "text"}]'::jsonb
+               AND (e.created_at, e.id) < (m.created_at, m.id)
+               AND e.created_at >= m.created_at - make_interval(secs => ${earlier.withinMs / 1000})
+             ORDER BY e.created_at DESC, e.id DESC
+             LIMIT ${earlier.limit}
+           ) AS earlier
+    FROM messages m
+    JOIN conversations c ON c.id = m.conversation_id
+    WHERE m.id = ${messageId} AND m.role = 'assistant'`.execute(db);
+  const row = rows[0];
   if (!row) return undefined;
   return {
     id: row.id,
@@ -174,32 +213,8 @@ export async function findOutboundMessage(db: Database, messageId: string): Prom
     html: renderTextBlocks(row.content),
     replyMarkup: asObject(row.reply_markup),
     sentTelegramMessageIds: row.telegram_sent_message_ids ?? [],
+    earlierMessageIds: row.earlier,
   };
-}
-
-/**
- * The assistant messages with text (tool calls alone are never sent) of the same
- * Telegram chat, any of its conversations, stored before this one and at most
- * `withinMs` earlier, newest first. A delivery waits while
- * one of them is still being delivered, so that a chat reads its messages in the order
- * they were written even when sends are put off (the chat's budget, a 429, a retry).
- * Older messages are left out: their deliveries have long finished or failed.
- */
-export async function assistantMessagesBefore(db: Database, messageId: string, options: { withinMs: number; limit: number }): Promise<string[]> {
-  const { rows } = await sql<{ id: string }>`
-    SELECT m.id
-    FROM messages this
-    JOIN conversations this_c ON this_c.id = this.conversation_id
-    JOIN conversations c ON c.chat_id = this_c.chat_id
-    JOIN messages m ON m.conversation_id = c.id
-    WHERE this.id = ${messageId}
-      AND m.role = 'assistant'
-      AND m.content @> '[{"type": "text"}]'::jsonb
-      AND (m.created_at, m.id) < (this.created_at, this.id)
-      AND m.created_at >= this.created_at - make_interval(secs => ${options.withinMs / 1000})
-    ORDER BY m.created_at DESC, m.id DESC
-    LIMIT ${options.limit}`.execute(db);
-  return rows.map((r) => r.id);
 }
 
 /**

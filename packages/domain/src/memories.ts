@@ -1,5 +1,5 @@
 import type { Database } from '@dealdome/db';
-import { toVector } from '@dealdome/db';
+import { toVectorBinary } from '@dealdome/db';
 import { sql } from 'kysely';
 import type { RawBuilder } from 'kysely';
 import { z } from 'zod';
@@ -210,46 +210,51 @@ const RECENCY_HALF_LIFE_DAYS = 30;
 /**
  * The memories most relevant to a message for one person: the team's and their own
  * (never another person's), current, embedded by `model`. Nearest by cosine
- * similarity through the HNSW index with pgvector's iterative scan on, so the scope
- * filter does not starve the result; if the approximate search still comes back
- * short, the memories in scope are ranked exactly, so `k` come back whenever `k`
- * exist. Then ranked by similarity plus a small recency boost, those under
- * MEMORY_RELEVANCE_FLOOR dropped.
+ * similarity through the HNSW index with pgvector's iterative scan on (every pool's
+ * sessions have it, see openDatabase), so the scope filter does not starve the
+ * result; if the approximate search still comes back short, the memories in scope
+ * are ranked exactly, so `k` come back whenever `k` exist. Then ranked by similarity
+ * plus a small recency boost, those under MEMORY_RELEVANCE_FLOOR dropped.
+ *
+ * One statement, one round trip: it runs on every turn before the model is asked.
+ * The exact ranking sits behind a one-time filter on the approximate result's
+ * count, so PostgreSQL runs it only when that came back short; the query vector
+ * goes once, in pgvector's binary form.
  */
 export async function recallRelevantMemories(
   db: Database,
   options: { userId: string | null; queryVector: readonly number[]; model: string; k: number },
 ): Promise<(Memory & { similarity: number; score: number })[]> {
   const candidates = Math.max(options.k * 4, 20);
-  const run = async (trx: Database) => {
-    // Both settings in one round trip: this runs on every turn, before the model is asked.
-    await sql`SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(Math.max(40, candidates))}, true)`.execute(trx);
-    const vector = toVector(options.queryVector);
-    // exact: `+ 0` keeps the planner off the HNSW index, so every memory in scope is ranked.
-    const nearest = (exact: boolean) => sql<MemoryRow & { similarity: number }>`
-      SELECT id, scope, user_id, kind, content, source_message_id, created_at, updated_at,
-             1 - (embedding <=> ${vector}::vector) AS similarity
+  const inScope = sql`superseded_at IS NULL AND embedding_model = ${options.model}
+        AND (scope = 'team' OR (scope = 'user' AND user_id = ${options.userId}::uuid))`;
+  const columns = sql`id, scope, user_id, kind, content, source_message_id, created_at, updated_at`;
+  // `+ 0` keeps the planner off the HNSW index, so every memory in scope is ranked.
+  const { rows } = await sql<MemoryRow & { similarity: number }>`
+    WITH query AS MATERIALIZED (SELECT ${toVectorBinary(options.queryVector)}::vector AS v),
+    approximate AS MATERIALIZED (
+      SELECT ${columns}, embedding <=> (SELECT v FROM query) AS distance
       FROM memories
-      WHERE superseded_at IS NULL AND embedding_model = ${options.model}
-        AND (scope = 'team' OR (scope = 'user' AND user_id = ${options.userId}::uuid))
-      ORDER BY ${exact ? sql`(embedding <=> ${vector}::vector) + 0` : sql`embedding <=> ${vector}::vector`}
-      LIMIT ${candidates}`.execute(trx);
-    let { rows } = await nearest(false);
-    // The graph search is approximate: when it comes back short, the memories in scope
-    // are few enough to rank them all, and k of them are returned whenever k exist.
-    if (rows.length < candidates) ({ rows } = await nearest(true));
-    const now = Date.now();
-    return rows
-      .filter((r) => r.similarity >= MEMORY_RELEVANCE_FLOOR)
-      .map((r) => {
-        const ageDays = Math.max(0, (now - r.updated_at.getTime()) / 86_400_000);
-        return { ...presentMemory(r), similarity: r.similarity, score: r.similarity + MEMORY_RECENCY_BOOST * 0.5 ** (ageDays / RECENCY_HALF_LIFE_DAYS) };
-      })
-      .sort((a, b) => b.score - a.score)
-      .slice(0, options.k);
-  };
-  // The settings are SET LOCAL: inside a caller's transaction they last until it ends.
-  return db.isTransaction ? run(db) : db.transaction().execute(run);
+      WHERE ${inScope}
+      ORDER BY embedding <=> (SELECT v FROM query)
+      LIMIT ${candidates})
+    SELECT ${columns}, 1 - distance AS similarity FROM approximate
+    WHERE (SELECT count(*) FROM approximate) >= ${candidates}
+    UNION ALL
+    (SELECT ${columns}, 1 - (embedding <=> (SELECT v FROM query)) AS similarity
+     FROM memories
+     WHERE ${inScope} AND (SELECT count(*) FROM approximate) < ${candidates}
+     ORDER BY (embedding <=> (SELECT v FROM query)) + 0
+     LIMIT ${candidates})`.execute(db);
+  const now = Date.now();
+  return rows
+    .filter((r) => r.similarity >= MEMORY_RELEVANCE_FLOOR)
+    .map((r) => {
+      const ageDays = Math.max(0, (now - r.updated_at.getTime()) / 86_400_000);
+      return { ...presentMemory(r), similarity: r.similarity, score: r.similarity + MEMORY_RECENCY_BOOST * 0.5 ** (ageDays / RECENCY_HALF_LIFE_DAYS) };
+    })
+    .sort((a, b) => b.score - a.score)
+    .slice(0, options.k);
 }
 
 /** Current memories a person sees: the team's and their own, newest first. */

@@ -197,6 +197,9 @@ export interface TurnRecord {
 }
 
 /** Another turn answered some of these messages first; this one was rolled back. */
+/** What dealdome_assert raises when a turn's messages were answered by another turn. */
+const ALREADY_ANSWERED_SQLSTATE = 'DD409';
+
 export class TurnAlreadyAnsweredError extends AppError {
   constructor() {
     super(409, 'turn_already_answered', 'These messages were answered by another turn.');
@@ -205,7 +208,7 @@ export class TurnAlreadyAnsweredError extends AppError {
 }
 
 /**
- * Stores a turn in one transaction: the new messages (the reply last, with the
+ * Stores a turn in one statement (all or nothing): the new messages (the reply last, with the
  * turn's model, tokens, cost and latency), the answered user messages marked with
  * the reply, and the conversation's agent. Nothing is stored if any of `answers` was
  * answered in the meantime (TurnAlreadyAnsweredError): whatever the locks in front
@@ -228,14 +231,17 @@ export async function recordTurn(db: Database, record: TurnRecord): Promise<{ re
       ${onReply(usage?.cacheWriteTokens)}::int, ${onReply(usage?.costUsd)}::numeric, ${onReply(usage?.latencyMs)}::int)`;
   });
 
-  // One statement inside the transaction: each round trip is paid per turn. The
+  // One statement, no explicit transaction: each round trip is paid per turn. The
   // conversation's row is locked by its update, and RETURNING runs once the lock is
   // held, so turns of one conversation get increasing times in commit order; each new
   // message sorts a microsecond after the one before. A user message answered by a
   // turn that committed while this one waited is re-checked by the update and skipped
-  // — the count then falls short and the whole transaction is rolled back.
-  return db.transaction().execute(async (trx) => {
-    const { rows: counts } = await sql<{ conversations: number; answered: number }>`
+  // — the count then falls short, dealdome_assert (migration 0013) raises, and the
+  // whole statement is undone. A missing conversation changes nothing (every part
+  // joins the locked row) and is reported from the counts.
+  let counts: { conversations: number; answered: number }[];
+  try {
+    ({ rows: counts } = await sql<{ conversations: number; answered: number }>`
       WITH locked AS (
         UPDATE conversations SET agent = ${record.agent} WHERE id = ${record.conversationId} RETURNING clock_timestamp() AS at
       ), new_messages (id, seq, role, content, reply_markup, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, latency_ms) AS (
@@ -259,14 +265,19 @@ export async function recordTurn(db: Database, record: TurnRecord): Promise<{ re
         FROM locked l
         WHERE pending_actions.id = ANY(${[...(record.withdrawnActionIds ?? [])]}::uuid[]) AND pending_actions.status = 'pending'
         RETURNING pending_actions.id
+      ), outcome AS (
+        SELECT (SELECT count(*) FROM locked)::int AS conversations, (SELECT count(*) FROM answered)::int AS answered,
+               (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM withdrawn)::int AS withdrawn
       )
-      SELECT (SELECT count(*) FROM locked)::int AS conversations, (SELECT count(*) FROM answered)::int AS answered,
-             (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM withdrawn)::int AS withdrawn`.execute(trx);
-    const { conversations, answered } = counts[0]!;
-    if (conversations === 0) throw notFound('the conversation');
-    if (answered !== record.answers.length) throw new TurnAlreadyAnsweredError();
-    return { replyId, messageIds };
-  });
+      SELECT conversations, answered, inserted, withdrawn,
+             dealdome_assert(conversations = 0 OR answered = ${record.answers.length}, ${ALREADY_ANSWERED_SQLSTATE}, 'the messages were answered by another turn') AS checked
+      FROM outcome`.execute(db));
+  } catch (err) {
+    if ((err as { code?: unknown }).code === ALREADY_ANSWERED_SQLSTATE) throw new TurnAlreadyAnsweredError();
+    throw err;
+  }
+  if (counts[0]!.conversations === 0) throw notFound('the conversation');
+  return { replyId, messageIds };
 }
 
 /**

@@ -100,6 +100,28 @@ describe('memories remembered twice', () => {
         return recallRelevantMemories(trx, { userId: ana.id, queryVector: unit(30, 31, 0), model: 'test-model', k: 3 });
       });
     expect(recalled.map((m) => m.content).sort()).toEqual(['ana 0', 'ana 1', 'ana 2']);
+    // The index walk alone, without the exact fallback: every session has iterative
+    // scans on, so the filter that drops Bo's 300 nearer memories does not starve it.
+    const walk = (iterative: 'session' | 'off') =>
+      db()
+        .transaction()
+        .execute(async (trx) => {
+          await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+          if (iterative === 'off') await sql`SET LOCAL hnsw.iterative_scan = off`.execute(trx);
+          const { rows: plan } = await sql<{ 'QUERY PLAN': string }>`EXPLAIN SELECT id FROM memories ORDER BY embedding <=> ${toVector(unit(30, 31, 0))}::vector LIMIT 3`.execute(trx);
+          expect(plan.map((p) => p['QUERY PLAN']).join('\n')).toContain('Index Scan');
+          const { rows: found } = await sql<{ content: string }>`
+            SELECT content FROM memories WHERE user_id = ${ana.id}::uuid
+            ORDER BY embedding <=> ${toVector(unit(30, 31, 0))}::vector LIMIT 3`.execute(trx);
+          return found.length;
+        });
+    const { rows: setting } = await sql<{ value: string }>`SELECT current_setting('hnsw.iterative_scan') AS value`.execute(db());
+    expect(setting[0]?.value).toBe('relaxed_order');
+    // Without it the walk stops among Bo's memories; with it, it goes on to Ana's
+    // (duplicates in this data can leave one of them unreachable from the graph's
+    // entry point: that is what the exact ranking above is for).
+    expect(await walk('off')).toBe(0);
+    expect(await walk('session')).toBeGreaterThan(0);
     expect(recalled.every((m) => m.similarity > 0.7)).toBe(true);
     // Bo gets his own, never Ana's.
     const forBo = await recallRelevantMemories(db(), { userId: bo.id, queryVector: unit(30, 31, 0), model: 'test-model', k: 5 });

@@ -6,7 +6,6 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
 import {
-  assistantMessagesBefore,
   findOutboundMessage,
   findOutboundNotification,
   markNotificationSent,
@@ -122,10 +121,21 @@ export function startOutboundWorker(options: OutboundWorkerOptions): OutboundWor
    * of the chat still has a delivery job that has not finished, this one waits behind it.
    */
   async function waitBehindEarlier(earlier: readonly string[], job: Job, log: Logger): Promise<void> {
-    const deliveries = await Promise.all(earlier.map((id) => queue.getJob(jobIds.deliverMessage(id))));
-    const ahead = deliveries.find((delivery) => delivery !== undefined && delivery.finishedOn === undefined);
-    if (!ahead) return;
-    log.debug({ behind: ahead.id }, 'an earlier message of the chat is still on its way; waiting behind it');
+    if (earlier.length === 0) return;
+    // One round trip for them all, and only the two fields that answer it: a job that
+    // exists (it has a name) and has not finished. Reading each whole job was a round
+    // trip and a parse per earlier reply, on every reply's path.
+    const jobIdsBefore = earlier.map((id) => jobIds.deliverMessage(id));
+    const pipeline = options.connection.pipeline();
+    for (const id of jobIdsBefore) pipeline.hmget(queue.toKey(id), 'name', 'finishedOn');
+    const answers = (await pipeline.exec()) ?? [];
+    const aheadIndex = answers.findIndex(([err, fields]) => {
+      if (err) throw err;
+      const [name, finishedOn] = fields as [string | null, string | null];
+      return name !== null && finishedOn === null;
+    });
+    if (aheadIndex < 0) return;
+    log.debug({ behind: jobIdsBefore[aheadIndex] }, 'an earlier message of the chat is still on its way; waiting behind it');
     await job.moveToDelayed(Date.now() + ORDER_RECHECK_MS, job.token);
     throw new DelayedError();
   }
@@ -215,15 +225,10 @@ export function startOutboundWorker(options: OutboundWorkerOptions): OutboundWor
   const handlers: Handlers<typeof QUEUE> = {
     'deliver-message': async ({ chatId, messageId }, job, signal) => {
       const log = jobLogger(job, chatId).child({ messageId });
-      // Read side by side: both are on every reply's path to Telegram.
-      const [text, earlier] = await Promise.all([
-        findOutboundMessage(db, messageId),
-        assistantMessagesBefore(db, messageId, ORDER_LOOKBACK),
-        applyGlobalLimit(),
-      ]);
+      const [text] = await Promise.all([findOutboundMessage(db, messageId, ORDER_LOOKBACK), applyGlobalLimit()]);
       if (!text) throw undeliverable(job, log, `no assistant message ${messageId}`);
       if (BigInt(text.chatId) !== BigInt(chatId)) throw undeliverable(job, log, `message ${messageId} belongs to another chat`);
-      await waitBehindEarlier(earlier, job, log);
+      await waitBehindEarlier(text.earlierMessageIds, job, log);
       const outcome = await deliver(
         { kind: 'message', text, recordPart: (index, id) => recordMessagePartSent(db, messageId, index, id) },
         job,
