@@ -190,15 +190,25 @@ export async function findOutboundMessage(
     earlier: string[];
   }>`
     SELECT m.id, m.content, m.reply_markup, m.telegram_sent_message_ids, c.chat_id,
+           -- Conversation by conversation of the chat, each read backwards on
+           -- messages_conversation_idx (the inner order is that index's): joined the
+           -- other way round, the planner could walk every chat's assistant messages
+           -- of the window (messages_usage_idx) to find this chat's.
            ARRAY(
              SELECT e.id::text
              FROM conversations ec
-             JOIN messages e ON e.conversation_id = ec.id
+             CROSS JOIN LATERAL (
+               SELECT e.id, e.created_at
+               FROM messages e
+               WHERE e.conversation_id = ec.id
+                 AND e.role = 'assistant'
+                 AND e.content @> '[{"type": "text"}]'::jsonb
+                 AND (e.created_at, e.id) < (m.created_at, m.id)
+                 AND e.created_at >= m.created_at - make_interval(secs => ${earlier.withinMs / 1000})
+               ORDER BY e.created_at DESC
+               LIMIT ${earlier.limit}
+             ) e
              WHERE ec.chat_id = c.chat_id
-               AND e.role = 'assistant'
-               AND e.content @> '[{"type": "text"}]'::jsonb
-               AND (e.created_at, e.id) < (m.created_at, m.id)
-               AND e.created_at >= m.created_at - make_interval(secs => ${earlier.withinMs / 1000})
              ORDER BY e.created_at DESC, e.id DESC
              LIMIT ${earlier.limit}
            ) AS earlier
