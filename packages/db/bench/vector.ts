@@ -46,6 +46,12 @@ const envSchema = z.object({
    */
   BENCH_QUERY_FORMAT: z.enum(['binary', 'text']).default('binary'),
   /**
+   * `true` adds HNSW over the vectors cast to `halfvec` (2-byte floats: half the index
+   * a walk reads), built and queried after the full-precision one: what that storage
+   * would buy before the platform's indexes are moved to it.
+   */
+  BENCH_HNSW_HALFVEC: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /**
    * When set (e.g. 2GB), the bench runs on a PostgreSQL server of its own with this
    * shared_buffers, started from the same installation; otherwise on DATABASE_URL's server as configured.
    */
@@ -169,6 +175,10 @@ const EQUAL_RECALL = 0.005;
 const UNFILTERED = `SELECT id FROM memories ORDER BY embedding <=> $1::vector LIMIT ${K}`;
 // What a person may see (packages/domain/src/memories.ts): the team's memories and their own.
 const FILTERED = `SELECT id FROM memories WHERE scope = 'team' OR user_id = $2 ORDER BY embedding <=> $1::vector LIMIT ${K}`;
+// The same over the halfvec index's expression (the parameter still travels as a vector).
+const HALF = `(embedding::halfvec(${EMBEDDING_DIMENSIONS})) <=> ($1::vector::halfvec(${EMBEDDING_DIMENSIONS}))`;
+const HALF_UNFILTERED = `SELECT id FROM memories ORDER BY ${HALF} LIMIT ${K}`;
+const HALF_FILTERED = `SELECT id FROM memories WHERE scope = 'team' OR user_id = $2 ORDER BY ${HALF} LIMIT ${K}`;
 
 interface Query {
   vector: string | Buffer;
@@ -183,6 +193,8 @@ interface Setting {
   gucs: Record<string, string>;
   /** The index the plan must use; none for the exact scan. */
   index?: string;
+  /** Queries the halfvec expression (BENCH_HNSW_HALFVEC). */
+  halfvec?: boolean;
 }
 
 interface Row extends Setting {
@@ -304,6 +316,29 @@ async function main(): Promise<void> {
       const { row } = await run(clients, queries, setting, truth.get(setting.filtered), env.BENCH_SECONDS);
       results.push({ ...row, ...hnsw });
     }
+    if (env.BENCH_HNSW_HALFVEC) {
+      await primary.query('DROP INDEX memories_embedding_hnsw');
+      log(`building HNSW over halfvec (m=${HNSW_M}, ef_construction=${HNSW_EF_CONSTRUCTION})`);
+      const half = await buildIndex(
+        primary,
+        'memories_embedding_hnsw_half',
+        `hnsw ((embedding::halfvec(${EMBEDDING_DIMENSIONS})) halfvec_cosine_ops) WITH (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION})`,
+      );
+      for (const filtered of [false, true]) {
+        for (const ef of env.BENCH_EF_SEARCH) {
+          const setting: Setting = {
+            method: 'HNSW',
+            label: `halfvec, ef_search=${ef}`,
+            filtered,
+            index: 'memories_embedding_hnsw_half',
+            halfvec: true,
+            gucs: { 'hnsw.ef_search': String(ef), ...(filtered && { 'hnsw.iterative_scan': 'relaxed_order' }) },
+          };
+          const { row } = await run(clients, queries, setting, truth.get(filtered), env.BENCH_SECONDS);
+          results.push({ ...row, ...half });
+        }
+      }
+    }
     log(`index part took ${((performance.now() - t) / 1000).toFixed(0)} s`);
 
     const { rows: serverRows } = await primary.query<{ version: string; vector: string; shared_buffers: string; workers: string }>(
@@ -347,7 +382,7 @@ async function buildIndex(client: pg.Client, index: string, using: string): Prom
  * QPS), then CLIENTS connections at once for BENCH_SECONDS (QPS).
  */
 async function run(clients: pg.Client[], queries: Query[], setting: Setting, truth: string[][] | undefined, seconds: number): Promise<{ row: Row; answers: string[][] }> {
-  const text = setting.filtered ? FILTERED : UNFILTERED;
+  const text = setting.halfvec ? (setting.filtered ? HALF_FILTERED : HALF_UNFILTERED) : setting.filtered ? FILTERED : UNFILTERED;
   const params = (q: Query) => (setting.filtered ? [q.vector, q.userId] : [q.vector]);
   const ask = async (client: pg.Client, q: Query) => (await client.query<{ id: string }>(text, params(q))).rows.map((r) => r.id);
   const name = `${setting.method} ${setting.label}, ${setting.filtered ? 'filtered' : 'all'}`;

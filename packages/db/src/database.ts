@@ -49,7 +49,7 @@ interface PreparedStatements {
  * confused with another; at most PREPARED_STATEMENTS_PER_CONNECTION per connection,
  * so texts that vary (IN lists, multi-row VALUES) cannot grow a session without bound.
  */
-function preparingPool(pool: pg.Pool): PostgresPool {
+function preparingPool(pool: pg.Pool, logger?: Logger): PostgresPool {
   const statements = new WeakMap<pg.PoolClient, PreparedStatements>();
   const nameFor = (state: PreparedStatements, text: string): string | undefined => {
     if (state.unnamed.has(text)) return undefined;
@@ -77,7 +77,19 @@ function preparingPool(pool: pg.Pool): PostgresPool {
         throw err;
       });
     }
-    return { query, release: () => client.release() };
+    // A connection lost while the client is checked out but between statements (inside
+    // a transaction, say) is reported as an 'error' event, which pg's pool listens to
+    // only on idle clients: unheard, it would end the process. Its next statement fails,
+    // and the pool drops the client when it comes back.
+    const onLost = (err: Error) => logger?.warn({ err: { message: err.message } }, 'database connection lost while in use');
+    client.on('error', onLost);
+    return {
+      query,
+      release: () => {
+        client.removeListener('error', onLost);
+        client.release();
+      },
+    };
   };
   return {
     connect: async () => wrap(await pool.connect()),
@@ -137,7 +149,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const { rows } = await pool.query<{ oid: number | null }>(`SELECT to_regtype('vector')::oid AS oid`);
   types.vectorOid = rows[0]?.oid ?? undefined;
 
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool, options.logger) }) });
   let closed = false;
   const close = async () => {
     if (closed) return;

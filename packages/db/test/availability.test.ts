@@ -56,4 +56,24 @@ describe('isDatabaseUnavailable', () => {
       await other.close();
     }
   });
+
+  it('when the server ends a session that is checked out between statements, then the process lives on and the pool recovers', async () => {
+    const other = await openDatabase({ url: database.url, poolMax: 1 });
+    try {
+      const failure = failureOf(
+        handle.db.transaction().execute(async (trx) => {
+          const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx);
+          // Between two statements of the transaction: no query is waiting for the error.
+          await sql`SELECT pg_terminate_backend(${rows[0]!.pid}::int)`.execute(other.db);
+          await new Promise((r) => setTimeout(r, 300));
+          await sql`SELECT 1`.execute(trx);
+        }),
+      );
+      expect(await failure).toBeInstanceOf(Error);
+      const { rows } = await sql<{ one: number }>`SELECT 1 AS one`.execute(handle.db);
+      expect(rows).toEqual([{ one: 1 }]);
+    } finally {
+      await other.close();
+    }
+  });
 });
