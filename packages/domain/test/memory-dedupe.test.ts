@@ -117,11 +117,13 @@ describe('memories remembered twice', () => {
         });
     const { rows: setting } = await sql<{ value: string }>`SELECT current_setting('hnsw.iterative_scan') AS value`.execute(db());
     expect(setting[0]?.value).toBe('relaxed_order');
-    // Without it the walk stops among Bo's memories; with it, it goes on to Ana's
-    // (duplicates in this data can leave one of them unreachable from the graph's
-    // entry point: that is what the exact ranking above is for).
-    expect(await walk('off')).toBe(0);
-    expect(await walk('session')).toBeGreaterThan(0);
+    // Without it the walk mostly stops among Bo's memories; with it, it goes on from
+    // the same walk to Ana's. The graph is built with random levels, so how many of
+    // hers each finds varies from build to build (duplicates in this data can leave
+    // one unreachable: that is what the exact ranking above is for).
+    const [off, iterative] = [await walk('off'), await walk('session')];
+    expect(iterative).toBeGreaterThan(0);
+    expect(iterative).toBeGreaterThanOrEqual(off);
     expect(recalled.every((m) => m.similarity > 0.7)).toBe(true);
     // Bo gets his own, never Ana's.
     const forBo = await recallRelevantMemories(db(), { userId: bo.id, queryVector: unit(30, 31, 0), model: 'test-model', k: 5 });
