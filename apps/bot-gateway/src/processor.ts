@@ -53,12 +53,17 @@ export class UpdateProcessor {
   async handle(update: IncomingUpdate, recorded: RecordOutcome = 'unfinished'): Promise<void> {
     const lockKey = `${this.deps.keyPrefix}:bot-gateway:update-lock:${update.update_id}`;
     const token = randomUUID();
+    // A new update is routed once the lock is held, and routing first reads who sent it:
+    // that read goes out beside the lock's, one round trip fewer on every message's way.
+    const sender = recorded === 'new' ? this.router.lookUpSender(update) : undefined;
+    // Read by route; when the lock is someone else's, nobody reads it and a failure is moot.
+    sender?.catch(() => undefined);
     if (!(await setIfAbsent(this.deps.redis, lockKey, token, LOCK_MS))) {
       this.deps.logger.debug({ updateId: update.update_id }, 'update is being handled elsewhere');
       return;
     }
     try {
-      const jobs = recorded === 'new' ? await this.router.route(update) : await this.jobsOf(update);
+      const jobs = recorded === 'new' ? await this.router.route(update, sender) : await this.jobsOf(update);
       await enqueueJobs(this.deps.producer, jobs);
       await markProcessed(this.deps.db, update.update_id);
     } finally {

@@ -1,4 +1,5 @@
 import { AppError, appendMessage, findUserByTelegramId, openConversation, redeemTelegramLinkCode, startNewConversation, textBlocks } from '@dealdome/domain';
+import type { User } from '@dealdome/domain';
 import type { CallbackQuery, Message, MessageEntity } from 'node-telegram-bot-api';
 import type { CommandRegistry } from './commands';
 import { UpdateContext } from './context';
@@ -53,23 +54,39 @@ export class Router {
     private readonly commands: CommandRegistry,
   ) {}
 
-  /** Handles the update and returns the jobs to queue once it is done. */
-  async route(update: IncomingUpdate): Promise<PendingJob[]> {
+  /**
+   * The team member who sent the update, looked up: what `route` reads first. The
+   * processor starts it while it takes the update's lock, a read that is harmless when
+   * the lock turns out to be someone else's. Undefined for an update from no one.
+   */
+  lookUpSender(update: IncomingUpdate): Promise<User | undefined> | undefined {
+    const from = update.callback_query?.from ?? update.message?.from;
+    return from ? findUserByTelegramId(this.deps.db, from.id) : undefined;
+  }
+
+  /**
+   * Handles the update and returns the jobs to queue once it is done. `sender` is
+   * `lookUpSender(update)` when the caller started it already.
+   */
+  async route(update: IncomingUpdate, sender?: Promise<User | undefined>): Promise<PendingJob[]> {
     const bot = await this.deps.bot();
-    if (update.callback_query) return this.withBoundary(await this.callbackContext(update, update.callback_query), (ctx) => this.callback(ctx, update.callback_query!));
+    if (update.callback_query) {
+      return this.withBoundary(await this.callbackContext(update, update.callback_query, sender), (ctx) => this.callback(ctx, update.callback_query!));
+    }
     const message = update.message;
     if (!message?.from || message.from.is_bot || message.chat.type === 'channel') return [];
-    const ctx = new UpdateContext(this.deps, update, message.chat, message.from, await findUserByTelegramId(this.deps.db, message.from.id));
+    const member = await (sender ?? findUserByTelegramId(this.deps.db, message.from.id));
+    const ctx = new UpdateContext(this.deps, update, message.chat, message.from, member);
     return this.withBoundary(ctx, () => this.message(ctx, message, bot));
   }
 
-  private async callbackContext(update: IncomingUpdate, query: CallbackQuery): Promise<UpdateContext | undefined> {
+  private async callbackContext(update: IncomingUpdate, query: CallbackQuery, sender?: Promise<User | undefined>): Promise<UpdateContext | undefined> {
     // The spinner on the button stops only when the press is answered: do it before anything else.
     await this.deps.telegram.answerCallbackQuery(query.id).catch((err: unknown) => {
       this.deps.logger.warn({ updateId: update.update_id, err: { message: (err as Error).message } }, 'answering the callback query failed');
     });
     if (!query.message || !query.data) return undefined;
-    const member = await findUserByTelegramId(this.deps.db, query.from.id);
+    const member = await (sender ?? findUserByTelegramId(this.deps.db, query.from.id));
     return new UpdateContext(this.deps, update, query.message.chat, query.from, member);
   }
 

@@ -3,7 +3,7 @@ import { Job, Queue } from 'bullmq';
 import type { RedisConnection } from '@dealdome/queues';
 import { Registry } from 'prom-client';
 import { createLogger } from '@dealdome/config';
-import { fmt, html } from '@dealdome/domain';
+import { findOutboundMessage, fmt, html, recordMessagePartSent } from '@dealdome/domain';
 import { createRedis, jobIds, Producer } from '@dealdome/queues';
 import { FakeTelegram, parseTelegramHtml, useTestDatabase, useTestRedis } from '@dealdome/testkit';
 import { createTelegramClient, splitTelegramHtml, startOutboundWorker } from '../src/outbound';
@@ -267,6 +267,30 @@ describe('telegram-outbound worker', () => {
     expect(times[4]! - times[3]!).toBeGreaterThanOrEqual(900);
     const [quietSend] = sendsTo(quiet);
     expect(quietSend!.at).toBeLessThan(times[3]!);
+  });
+
+  it('when a reply of several parts is delivered, then it is marked delivered with its last part, and the chat\'s later replies stop waiting on it', async () => {
+    const chatId = 1012;
+    telegram.addChat({ id: chatId });
+    const earlier = await storeReply(chatId, Array.from({ length: 3 }, (_, i) => `Part ${i} ${'x'.repeat(3000)}`).join('\n\n'));
+    const later = await storeReply(chatId, 'And one more thing');
+    const lookback = { withinMs: 15 * 60_000, limit: 20 };
+    const deliveredAt = async (id: string) =>
+      (await db().selectFrom('messages').select('delivered_at').where('id', '=', id).executeTakeFirstOrThrow()).delivered_at;
+
+    // Before: the later reply would wait behind the earlier one's job.
+    expect((await findOutboundMessage(db(), later, lookback))?.earlierMessageIds).toEqual([earlier]);
+    // A part that is not the last leaves the message on its way.
+    expect(await recordMessagePartSent(db(), earlier, 0, 999, { last: false })).toBe(true);
+    expect(await deliveredAt(earlier)).toBeNull();
+
+    await settled(await producer.enqueue('telegram-outbound', 'deliver-message', { chatId: String(chatId), messageId: earlier }, { jobId: jobIds.deliverMessage(earlier) }));
+
+    expect(await sentIds(earlier)).toHaveLength(3);
+    expect(await deliveredAt(earlier)).toBeInstanceOf(Date);
+    expect((await findOutboundMessage(db(), later, lookback))?.earlierMessageIds).toEqual([]);
+    await settled(await producer.enqueue('telegram-outbound', 'deliver-message', { chatId: String(chatId), messageId: later }, { jobId: jobIds.deliverMessage(later) }));
+    expect(botMessages(chatId).map((m) => m.text?.slice(0, 6))).toEqual(['Part 1', 'Part 2', 'And on']);
   });
 
   it('when a group gets two replies, then they are at least three seconds apart (twenty a minute)', async () => {

@@ -188,6 +188,7 @@ export interface Messages {
   conversation_id: string;
   cost_usd: Numeric | null;
   created_at: Generated<Timestamp>;
+  delivered_at: Timestamp | null;
   id: Generated<string>;
   input_tokens: number | null;
   latency_ms: number | null;

@@ -163,10 +163,12 @@ export interface OutboundMessage extends OutboundText {
   /**
    * The assistant messages with text (tool calls alone are never sent) of the same
    * Telegram chat, any of its conversations, stored before this one and at most
-   * `withinMs` earlier, newest first, at most `limit`. A delivery waits while one of
-   * them is still being delivered, so that a chat reads its messages in the order they
-   * were written even when sends are put off (the chat's budget, a 429, a retry).
-   * Older messages are left out: their deliveries have long finished or failed.
+   * `withinMs` earlier and not marked delivered, newest first, at most `limit`. A
+   * delivery waits while one of them is still being delivered, so that a chat reads its
+   * messages in the order they were written even when sends are put off (the chat's
+   * budget, a 429, a retry). Older messages are left out: their deliveries have long
+   * finished or failed. So are delivered ones (recordMessagePartSent marks the last
+   * part), which leaves nothing to ask about once a chat's replies have arrived.
    */
   earlierMessageIds: string[];
 }
@@ -203,6 +205,7 @@ export async function findOutboundMessage(
                WHERE e.conversation_id = ec.id
                  AND e.role = 'assistant'
                  AND e.content @> '[{"type": "text"}]'::jsonb
+                 AND e.delivered_at IS NULL
                  AND (e.created_at, e.id) < (m.created_at, m.id)
                  AND e.created_at >= m.created_at - make_interval(secs => ${earlier.withinMs / 1000})
                ORDER BY e.created_at DESC
@@ -230,18 +233,22 @@ export async function findOutboundMessage(
 /**
  * Records that Telegram accepted part `partIndex` as `telegramMessageId`. It is a
  * compare-and-set on the number of parts recorded: false means another delivery of
- * the same message recorded this part first, and the caller should stop.
+ * the same message recorded this part first, and the caller should stop. The last
+ * part also marks the message delivered, so later replies of the chat no longer wait
+ * behind it.
  */
 export async function recordMessagePartSent(
   db: Database,
   messageId: string,
   partIndex: number,
   telegramMessageId: number,
+  options: { last: boolean },
 ): Promise<boolean> {
   const result = await db
     .updateTable('messages')
     .set({
       telegram_sent_message_ids: sql<string[]>`array_append(coalesce(telegram_sent_message_ids, '{}'::bigint[]), ${String(telegramMessageId)}::bigint)`,
+      ...(options.last && { delivered_at: sql<Date>`now()` }),
     })
     .where('id', '=', messageId)
     .where(sql<number>`coalesce(cardinality(telegram_sent_message_ids), 0)`, '=', partIndex)

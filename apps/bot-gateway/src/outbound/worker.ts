@@ -71,7 +71,7 @@ export interface OutboundWorker {
 interface Delivery {
   kind: 'message' | 'notification';
   text: OutboundText;
-  recordPart(partIndex: number, telegramMessageId: number): Promise<boolean>;
+  recordPart(partIndex: number, telegramMessageId: number, last: boolean): Promise<boolean>;
   onAttempt?(): Promise<void>;
   onFailure?(error: string, final: boolean): Promise<void>;
 }
@@ -182,7 +182,7 @@ export function startOutboundWorker(options: OutboundWorkerOptions): OutboundWor
       } catch (err) {
         throw await failed(err, delivery, job, log);
       }
-      if (!(await delivery.recordPart(index, telegramMessageId))) {
+      if (!(await delivery.recordPart(index, telegramMessageId, last))) {
         log.warn({ part: index }, 'another delivery of this text recorded the part first; leaving the rest to it');
         return 'left';
       }
@@ -230,7 +230,7 @@ export function startOutboundWorker(options: OutboundWorkerOptions): OutboundWor
       if (BigInt(text.chatId) !== BigInt(chatId)) throw undeliverable(job, log, `message ${messageId} belongs to another chat`);
       await waitBehindEarlier(text.earlierMessageIds, job, log);
       const outcome = await deliver(
-        { kind: 'message', text, recordPart: (index, id) => recordMessagePartSent(db, messageId, index, id) },
+        { kind: 'message', text, recordPart: (index, id, last) => recordMessagePartSent(db, messageId, index, id, { last }) },
         job,
         log,
         signal,
