@@ -52,6 +52,13 @@ const envSchema = z.object({
    */
   BENCH_HNSW_HALFVEC: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /**
+   * HNSW's build parameters, to try others than the platform's (pgvector's defaults,
+   * m=16 and ef_construction=64, which its migrations use). pgvector accepts m 2–100
+   * and ef_construction 4–1000, at least twice m.
+   */
+  BENCH_HNSW_M: z.coerce.number().int().min(2).max(100).default(16),
+  BENCH_HNSW_EF_CONSTRUCTION: z.coerce.number().int().min(4).max(1000).default(64),
+  /**
    * When set (e.g. 2GB), the bench runs on a PostgreSQL server of its own with this
    * shared_buffers, started from the same installation; otherwise on DATABASE_URL's server as configured.
    */
@@ -61,10 +68,8 @@ const envSchema = z.object({
     .optional(),
 });
 
-/** The issue's index settings; HNSW's are pgvector's defaults, which the platform's migration uses. */
+/** The issue's IVFFlat setting; HNSW's build parameters come from BENCH_HNSW_M and BENCH_HNSW_EF_CONSTRUCTION. */
 const IVFFLAT_LISTS = 100;
-const HNSW_M = 16;
-const HNSW_EF_CONSTRUCTION = 64;
 const MAINTENANCE_WORK_MEM = '2GB';
 const CLIENTS = 4;
 const PAGE_SAMPLES = 5;
@@ -222,6 +227,9 @@ async function main(): Promise<void> {
     throw new Error(`bad settings: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
   }
   const env = parsed.data;
+  if (env.BENCH_HNSW_EF_CONSTRUCTION < 2 * env.BENCH_HNSW_M) {
+    throw new Error(`bad settings: BENCH_HNSW_EF_CONSTRUCTION must be at least twice BENCH_HNSW_M (pgvector refuses a smaller one)`);
+  }
   const started = performance.now();
   // Others' work on the same two cores shows in every figure: the header says how busy the machine was before the run.
   const loadBefore = loadavg()[0]!.toFixed(1);
@@ -295,8 +303,8 @@ async function main(): Promise<void> {
     }
     await primary.query('DROP INDEX memories_embedding_ivfflat');
 
-    log(`building HNSW (m=${HNSW_M}, ef_construction=${HNSW_EF_CONSTRUCTION})`);
-    const hnsw = await buildIndex(primary, 'memories_embedding_hnsw', `hnsw (embedding vector_cosine_ops) WITH (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION})`);
+    log(`building HNSW (m=${env.BENCH_HNSW_M}, ef_construction=${env.BENCH_HNSW_EF_CONSTRUCTION})`);
+    const hnsw = await buildIndex(primary, 'memories_embedding_hnsw', `hnsw (embedding vector_cosine_ops) WITH (m = ${env.BENCH_HNSW_M}, ef_construction = ${env.BENCH_HNSW_EF_CONSTRUCTION})`);
     const hnswSettings: Setting[] = [];
     for (const filtered of [false, true]) {
       for (const ef of env.BENCH_EF_SEARCH) {
@@ -318,11 +326,11 @@ async function main(): Promise<void> {
     }
     if (env.BENCH_HNSW_HALFVEC) {
       await primary.query('DROP INDEX memories_embedding_hnsw');
-      log(`building HNSW over halfvec (m=${HNSW_M}, ef_construction=${HNSW_EF_CONSTRUCTION})`);
+      log(`building HNSW over halfvec (m=${env.BENCH_HNSW_M}, ef_construction=${env.BENCH_HNSW_EF_CONSTRUCTION})`);
       const half = await buildIndex(
         primary,
         'memories_embedding_hnsw_half',
-        `hnsw ((embedding::halfvec(${EMBEDDING_DIMENSIONS})) halfvec_cosine_ops) WITH (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION})`,
+        `hnsw ((embedding::halfvec(${EMBEDDING_DIMENSIONS})) halfvec_cosine_ops) WITH (m = ${env.BENCH_HNSW_M}, ef_construction = ${env.BENCH_HNSW_EF_CONSTRUCTION})`,
       );
       for (const filtered of [false, true]) {
         for (const ef of env.BENCH_EF_SEARCH) {
@@ -350,6 +358,7 @@ async function main(): Promise<void> {
       `\n${env.BENCH_VECTORS} vectors of ${EMBEDDING_DIMENSIONS} dimensions, data ${shape.description}, L2-normalised; ` +
         `${mb(tableBytes)} MB with TOAST, loaded in ${loadSeconds.toFixed(1)} s; ${env.BENCH_QUERIES} queries, top ${K} by cosine distance, query vectors sent as ${env.BENCH_QUERY_FORMAT}; ` +
         `filtered = the team's and one person's of ${USERS} (${Math.round((TEAM_SHARE + (1 - TEAM_SHARE) / USERS) * 100)} % of rows), with iterative scans (relaxed_order) unless said otherwise; ` +
+        `IVFFlat lists=${IVFFLAT_LISTS}, HNSW m=${env.BENCH_HNSW_M} ef_construction=${env.BENCH_HNSW_EF_CONSTRUCTION}; ` +
         `${env.BENCH_SECONDS} s per setting and client count; maintenance_work_mem ${MAINTENANCE_WORK_MEM} for the builds; ` +
         `PostgreSQL ${s.version}, pgvector ${s.vector}, shared_buffers ${s.shared_buffers}${server ? " (the bench's own server)" : ''}, max_parallel_workers_per_gather ${s.workers}; ` +
         `1-minute load average ${loadBefore} before the run; total ${((performance.now() - started) / 1000 / 60).toFixed(1)} min\n\n`,
