@@ -52,10 +52,33 @@ const envSchema = z.object({
    */
   BENCH_HNSW_HALFVEC: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /**
+   * A list of candidate counts (e.g. 20,40) adds HNSW over the vectors' binary
+   * quantization (one bit per dimension, `binary_quantize(embedding)::bit(1536)`,
+   * Hamming distance): the walk takes that many candidates (ef_search the same), and
+   * the exact cosine distance re-ranks them to the top 10. Empty (default): not run.
+   */
+  BENCH_HNSW_BINARY_RERANK: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const counts = v.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+      if (counts.some((n) => !Number.isInteger(n) || n < 10 || n > 1000)) {
+        ctx.addIssue({ code: 'custom', message: 'is a comma-separated list of whole numbers from 10 to 1000' });
+      }
+      return counts;
+    }),
+  /**
    * HNSW's build parameters, to try others than the platform's (pgvector's defaults,
    * m=16 and ef_construction=64, which its migrations use). pgvector accepts m 2–100
    * and ef_construction 4–1000, at least twice m.
    */
+  /**
+   * Where the table keeps each vector: `external` (pgvector's default: out of line in
+   * TOAST, a few more pages for every row whose vector is read) or `plain` (in the
+   * row itself; a 1,536-dimension vector fits a page). Matters where rows' vectors
+   * are read, as in re-ranking binary candidates.
+   */
+  BENCH_EMBEDDING_STORAGE: z.enum(['external', 'plain']).default('external'),
   BENCH_HNSW_M: z.coerce.number().int().min(2).max(100).default(16),
   BENCH_HNSW_EF_CONSTRUCTION: z.coerce.number().int().min(4).max(1000).default(64),
   /**
@@ -184,6 +207,14 @@ const FILTERED = `SELECT id FROM memories WHERE scope = 'team' OR user_id = $2 O
 const HALF = `(embedding::halfvec(${EMBEDDING_DIMENSIONS})) <=> ($1::vector::halfvec(${EMBEDDING_DIMENSIONS}))`;
 const HALF_UNFILTERED = `SELECT id FROM memories ORDER BY ${HALF} LIMIT ${K}`;
 const HALF_FILTERED = `SELECT id FROM memories WHERE scope = 'team' OR user_id = $2 ORDER BY ${HALF} LIMIT ${K}`;
+// Over the binary quantization's index: Hamming distance picks the candidates (the last
+// parameter says how many), the exact distance re-ranks them.
+const BITS = `(binary_quantize(embedding)::bit(${EMBEDDING_DIMENSIONS}))`;
+const binaryQuery = (where: string, candidates: string) =>
+  `SELECT id FROM (SELECT id, embedding FROM memories ${where} ORDER BY ${BITS} <~> binary_quantize($1::vector) LIMIT ${candidates}) AS candidates ` +
+  `ORDER BY embedding <=> $1::vector LIMIT ${K}`;
+const BINARY_UNFILTERED = binaryQuery('', '$2');
+const BINARY_FILTERED = binaryQuery(`WHERE scope = 'team' OR user_id = $2`, '$3');
 
 interface Query {
   vector: string | Buffer;
@@ -198,8 +229,10 @@ interface Setting {
   gucs: Record<string, string>;
   /** The index the plan must use; none for the exact scan. */
   index?: string;
-  /** Queries the halfvec expression (BENCH_HNSW_HALFVEC). */
-  halfvec?: boolean;
+  /** Queries the halfvec expression (BENCH_HNSW_HALFVEC) or the binary quantization (BENCH_HNSW_BINARY_RERANK). */
+  form?: 'halfvec' | 'binary';
+  /** Candidates the binary walk takes for re-ranking. */
+  rerank?: number;
 }
 
 interface Row extends Setting {
@@ -257,6 +290,7 @@ async function main(): Promise<void> {
         embedding vector(${EMBEDDING_DIMENSIONS}),
         CHECK ((scope = 'team') = (user_id IS NULL))
       )`);
+    await primary.query(`ALTER TABLE memories ALTER COLUMN embedding SET STORAGE ${env.BENCH_EMBEDDING_STORAGE.toUpperCase()}`);
 
     const random = mulberry32(SEED);
     const users = Array.from({ length: USERS }, () => randomUUID());
@@ -339,11 +373,36 @@ async function main(): Promise<void> {
             label: `halfvec, ef_search=${ef}`,
             filtered,
             index: 'memories_embedding_hnsw_half',
-            halfvec: true,
+            form: 'halfvec',
             gucs: { 'hnsw.ef_search': String(ef), ...(filtered && { 'hnsw.iterative_scan': 'relaxed_order' }) },
           };
           const { row } = await run(clients, queries, setting, truth.get(filtered), env.BENCH_SECONDS);
           results.push({ ...row, ...half });
+        }
+      }
+    }
+    if (env.BENCH_HNSW_BINARY_RERANK.length > 0) {
+      await primary.query('DROP INDEX IF EXISTS memories_embedding_hnsw');
+      await primary.query('DROP INDEX IF EXISTS memories_embedding_hnsw_half');
+      log(`building HNSW over the binary quantization (m=${env.BENCH_HNSW_M}, ef_construction=${env.BENCH_HNSW_EF_CONSTRUCTION})`);
+      const bits = await buildIndex(
+        primary,
+        'memories_embedding_hnsw_bits',
+        `hnsw (${BITS} bit_hamming_ops) WITH (m = ${env.BENCH_HNSW_M}, ef_construction = ${env.BENCH_HNSW_EF_CONSTRUCTION})`,
+      );
+      for (const filtered of [false, true]) {
+        for (const rerank of env.BENCH_HNSW_BINARY_RERANK) {
+          const setting: Setting = {
+            method: 'HNSW',
+            label: `binary, ef_search=${rerank}, re-rank ${rerank}`,
+            filtered,
+            index: 'memories_embedding_hnsw_bits',
+            form: 'binary',
+            rerank,
+            gucs: { 'hnsw.ef_search': String(rerank), ...(filtered && { 'hnsw.iterative_scan': 'relaxed_order' }) },
+          };
+          const { row } = await run(clients, queries, setting, truth.get(filtered), env.BENCH_SECONDS);
+          results.push({ ...row, ...bits });
         }
       }
     }
@@ -356,7 +415,7 @@ async function main(): Promise<void> {
     const s = serverRows[0]!;
     process.stdout.write(
       `\n${env.BENCH_VECTORS} vectors of ${EMBEDDING_DIMENSIONS} dimensions, data ${shape.description}, L2-normalised; ` +
-        `${mb(tableBytes)} MB with TOAST, loaded in ${loadSeconds.toFixed(1)} s; ${env.BENCH_QUERIES} queries, top ${K} by cosine distance, query vectors sent as ${env.BENCH_QUERY_FORMAT}; ` +
+        `${mb(tableBytes)} MB with TOAST (vectors stored ${env.BENCH_EMBEDDING_STORAGE}), loaded in ${loadSeconds.toFixed(1)} s; ${env.BENCH_QUERIES} queries, top ${K} by cosine distance, query vectors sent as ${env.BENCH_QUERY_FORMAT}; ` +
         `filtered = the team's and one person's of ${USERS} (${Math.round((TEAM_SHARE + (1 - TEAM_SHARE) / USERS) * 100)} % of rows), with iterative scans (relaxed_order) unless said otherwise; ` +
         `IVFFlat lists=${IVFFLAT_LISTS}, HNSW m=${env.BENCH_HNSW_M} ef_construction=${env.BENCH_HNSW_EF_CONSTRUCTION}; ` +
         `${env.BENCH_SECONDS} s per setting and client count; maintenance_work_mem ${MAINTENANCE_WORK_MEM} for the builds; ` +
@@ -391,8 +450,9 @@ async function buildIndex(client: pg.Client, index: string, using: string): Prom
  * QPS), then CLIENTS connections at once for BENCH_SECONDS (QPS).
  */
 async function run(clients: pg.Client[], queries: Query[], setting: Setting, truth: string[][] | undefined, seconds: number): Promise<{ row: Row; answers: string[][] }> {
-  const text = setting.halfvec ? (setting.filtered ? HALF_FILTERED : HALF_UNFILTERED) : setting.filtered ? FILTERED : UNFILTERED;
-  const params = (q: Query) => (setting.filtered ? [q.vector, q.userId] : [q.vector]);
+  const texts = { halfvec: [HALF_UNFILTERED, HALF_FILTERED], binary: [BINARY_UNFILTERED, BINARY_FILTERED], full: [UNFILTERED, FILTERED] } as const;
+  const text = texts[setting.form ?? 'full'][setting.filtered ? 1 : 0];
+  const params = (q: Query): unknown[] => [q.vector, ...(setting.filtered ? [q.userId] : []), ...(setting.form === 'binary' ? [setting.rerank] : [])];
   const ask = async (client: pg.Client, q: Query) => (await client.query<{ id: string }>(text, params(q))).rows.map((r) => r.id);
   const name = `${setting.method} ${setting.label}, ${setting.filtered ? 'filtered' : 'all'}`;
 
