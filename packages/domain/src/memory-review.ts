@@ -1,6 +1,6 @@
 import type { Database } from '@dealdome/db';
 import { sql } from 'kysely';
-import { MEMORY_RELEVANCE_FLOOR } from './memories';
+import { MEMORY_RELEVANCE_FLOOR, embeddingOf, sameScopePeers, walkToPeers } from './memories';
 import type { MemoryKind, MemoryScope } from './memories';
 
 /**
@@ -47,8 +47,8 @@ const present = (r: Row): ReviewedMemory => ({
 /**
  * The memory to review and the current memories it might supersede: same scope and
  * person, same embedding model, created before it, at least
- * REVIEW_CANDIDATE_SIMILARITY alike, nearest first (exact ranking: iterative scan in
- * strict order, so the scope filter cannot starve the list). Undefined when the
+ * REVIEW_CANDIDATE_SIMILARITY alike, nearest first (through the HNSW index, see
+ * walkToPeers: the scope filter cannot starve the list). Undefined when the
  * memory is gone, superseded already or not embedded yet.
  */
 export async function memoryReviewCandidates(
@@ -64,20 +64,14 @@ export async function memoryReviewCandidates(
       .where('embedding', 'is not', null)
       .executeTakeFirst();
     if (!memory?.embedding_model) return undefined;
-    await sql`SET LOCAL hnsw.iterative_scan = strict_order`.execute(trx);
+    await walkToPeers.execute(trx);
     const { rows } = await sql<Row & { similarity: number }>`
-      SELECT o.id, o.scope, o.user_id, o.kind, o.content, o.created_at, 1 - (o.embedding <=> m.embedding) AS similarity
-      FROM memories m
-      CROSS JOIN LATERAL (
-        SELECT c.* FROM memories c
-        WHERE c.superseded_at IS NULL AND c.id <> m.id AND c.scope = m.scope
-          AND c.user_id IS NOT DISTINCT FROM m.user_id AND c.embedding_model = m.embedding_model
-          AND (c.created_at, c.id) < (m.created_at, m.id)
-        ORDER BY c.embedding <=> m.embedding
-        LIMIT ${REVIEW_CANDIDATES}
-      ) o
-      WHERE m.id = ${memoryId}
-      ORDER BY similarity DESC`.execute(trx);
+      SELECT o.id, o.scope, o.user_id, o.kind, o.content, o.created_at, 1 - (o.embedding <=> ${embeddingOf(memoryId)}) AS similarity
+      FROM memories o
+      WHERE ${sameScopePeers('o', { ...memory, embedding_model: memory.embedding_model })}
+        AND (o.created_at, o.id) < (SELECT created_at, id FROM memories WHERE id = ${memoryId}::uuid)
+      ORDER BY o.embedding <=> ${embeddingOf(memoryId)}
+      LIMIT ${REVIEW_CANDIDATES}`.execute(trx);
     return {
       memory: present(memory),
       model: memory.embedding_model,

@@ -1,7 +1,7 @@
 import { useTestDatabase } from '@dealdome/db/testing';
 import { toVector } from '@dealdome/db';
 import { sql } from 'kysely';
-import { createMemory, listMemories, NEAR_DUPLICATE_SIMILARITY, recallRelevantMemories, settleNearDuplicate } from '../src/memories';
+import { createMemory, embeddedMemoryKey, listMemories, NEAR_DUPLICATE_SIMILARITY, nearestPeer, recallRelevantMemories, settleNearDuplicate, walkToPeers } from '../src/memories';
 import { createUser } from '../src/users';
 
 /** A unit vector leaning towards axis `a`, with `lean` of it on axis `b` (cosine with the pure axis a is known). */
@@ -76,6 +76,43 @@ describe('memories remembered twice', () => {
     expect(await settleNearDuplicate(db(), foreign.id)).toMatchObject({ outcome: 'kept', similarity: null });
     const row = await db().selectFrom('memories').select(['superseded_by']).where('id', '=', newer.id).executeTakeFirstOrThrow();
     expect(row.superseded_by).toBe(older.id);
+  });
+
+  it('when the near-duplicate check is planned, then it walks the HNSW index in either scope, even on a small table or with stale statistics, never reading and sorting every memory', async () => {
+    const { user } = await createUser(db(), { email: 'cy@dealdome.test', role: 'member' });
+    const rows = [
+      // A team that keeps most of what it remembers in common, as the bench's memories.
+      ...Array.from({ length: 100 }, (_, i) => ({ scope: 'team', user_id: null, content: `team ${i}`, vector: unit(40, 41 + i, 0.3) })),
+      ...Array.from({ length: 8 }, (_, i) => ({ scope: 'user', user_id: user.id, content: `cy ${i}`, vector: unit(40, 200 + i, 0.3) })),
+    ];
+    const ids = await db()
+      .insertInto('memories')
+      // A model of their own keeps them out of the other tests' recall (they share the database).
+      .values(rows.map((r) => ({ scope: r.scope, user_id: r.user_id, kind: 'fact', content: r.content, embedding: toVector(r.vector), embedding_model: 'plan-model' })))
+      .returning(['id', 'scope'])
+      .execute();
+    const notEmbedded = (await createMemory(db(), { scope: 'team', userId: null, content: 'not embedded yet' })).memory;
+    expect(await embeddedMemoryKey(db(), notEmbedded.id)).toBeUndefined();
+
+    // Left to its estimates, PostgreSQL scans and sorts a table this small, and did so
+    // at any size when its statistics were counted before the rows had vectors (8 ms a
+    // memory at 2,000, 150 ms at 20,000).
+    for (const scope of ['team', 'user'] as const) {
+      const key = await embeddedMemoryKey(db(), ids.find((r) => r.scope === scope)!.id);
+      const plan = await db()
+        .transaction()
+        .execute(async (trx) => {
+          await walkToPeers.execute(trx);
+          const { rows: lines } = await sql<{ 'QUERY PLAN': string }>`EXPLAIN ${nearestPeer(key!)}`.execute(trx);
+          return lines.map((r) => r['QUERY PLAN']).join('\n');
+        });
+      expect(plan).toContain('Index Scan using memories_embedding_hnsw on memories o');
+      expect(plan).not.toContain('Sort');
+    }
+    const decision = await settleNearDuplicate(db(), ids[0]!.id);
+    expect(decision).toMatchObject({ outcome: 'kept' });
+    // Its nearest is another team memory of the same model (cosine 0.91 by construction: 0.954² of the shared axis).
+    expect(decision.similarity).toBeCloseTo(0.91, 2);
   });
 
   it("when another person's memories crowd the nearest neighbours, then the asker still gets k of their own and the team's (iterative scan, exact ranking when short)", async () => {
