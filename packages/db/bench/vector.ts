@@ -68,17 +68,17 @@ const envSchema = z.object({
       return counts;
     }),
   /**
-   * HNSW's build parameters, to try others than the platform's (pgvector's defaults,
-   * m=16 and ef_construction=64, which its migrations use). pgvector accepts m 2–100
-   * and ef_construction 4–1000, at least twice m.
-   */
-  /**
    * Where the table keeps each vector: `external` (pgvector's default: out of line in
    * TOAST, a few more pages for every row whose vector is read) or `plain` (in the
    * row itself; a 1,536-dimension vector fits a page). Matters where rows' vectors
    * are read, as in re-ranking binary candidates.
    */
   BENCH_EMBEDDING_STORAGE: z.enum(['external', 'plain']).default('external'),
+  /**
+   * HNSW's build parameters, to try others than the platform's (pgvector's defaults,
+   * m=16 and ef_construction=64, which its migrations use). pgvector accepts m 2–100
+   * and ef_construction 4–1000, at least twice m.
+   */
   BENCH_HNSW_M: z.coerce.number().int().min(2).max(100).default(16),
   BENCH_HNSW_EF_CONSTRUCTION: z.coerce.number().int().min(4).max(1000).default(64),
   /**

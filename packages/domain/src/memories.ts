@@ -147,11 +147,14 @@ export type NearDuplicateDecision =
   | { outcome: 'kept'; similarity: number | null }
   | { outcome: 'merged'; into: string; similarity: number };
 
-/** What a memory's neighbours are chosen by: the memory itself and its scope. */
-export interface MemoryPeerKey {
+/** A current, embedded memory as the walks to its peers need it. */
+export interface EmbeddedMemory {
   id: string;
   scope: string;
   user_id: string | null;
+  kind: string;
+  content: string;
+  created_at: Date;
   embedding_model: string;
 }
 
@@ -162,7 +165,7 @@ export interface MemoryPeerKey {
  * the rows in scope is close (a reference to the row's own columns was estimated at a
  * row or a few whatever the table held).
  */
-export function sameScopePeers(alias: string, memory: MemoryPeerKey): RawBuilder<unknown> {
+export function sameScopePeers(alias: string, memory: Pick<EmbeddedMemory, 'id' | 'scope' | 'user_id' | 'embedding_model'>): RawBuilder<unknown> {
   const t = sql.ref(alias);
   // A person's memories are exactly those carrying their id (a check ties scope 'user'
   // to a user_id); saying scope = 'user' as well would have the estimate multiply two
@@ -172,14 +175,14 @@ export function sameScopePeers(alias: string, memory: MemoryPeerKey): RawBuilder
 }
 
 /**
- * The memory `id` if it is current and embedded, with what its neighbours are chosen by.
- * For a ranking by its vector, `embeddingOf(id)` hands PostgreSQL the vector as a value
- * computed once (so the HNSW index can order by it) without it leaving the database.
+ * The memory `id` if it is current and embedded; undefined otherwise. For a ranking by
+ * its vector, `embeddingOf(id)` hands PostgreSQL the vector as a value computed once
+ * (so the HNSW index can order by it) without it leaving the database.
  */
-export async function embeddedMemoryKey(db: Database, id: string): Promise<MemoryPeerKey | undefined> {
+export async function embeddedMemory(db: Database, id: string): Promise<EmbeddedMemory | undefined> {
   const row = await db
     .selectFrom('memories')
-    .select(['id', 'scope', 'user_id', 'embedding_model'])
+    .select(['id', 'scope', 'user_id', 'kind', 'content', 'created_at', 'embedding_model'])
     .where('id', '=', id)
     .where('superseded_at', 'is', null)
     .where('embedding', 'is not', null)
@@ -201,7 +204,7 @@ export const embeddingOf = (id: string): RawBuilder<unknown> => sql`(SELECT embe
 export const walkToPeers = sql`SELECT set_config('hnsw.iterative_scan', 'strict_order', true), set_config('enable_sort', 'off', true)`;
 
 /** The statement settleNearDuplicate asks (after walkToPeers): the memory's nearest current peer and its similarity. */
-export const nearestPeer = (memory: MemoryPeerKey) => sql<{ id: string; similarity: number }>`
+export const nearestPeer = (memory: EmbeddedMemory) => sql<{ id: string; similarity: number }>`
   SELECT o.id, 1 - (o.embedding <=> ${embeddingOf(memory.id)}) AS similarity
   FROM memories o
   WHERE ${sameScopePeers('o', memory)}
@@ -219,7 +222,7 @@ export const nearestPeer = (memory: MemoryPeerKey) => sql<{ id: string; similari
  */
 export async function settleNearDuplicate(db: Database, memoryId: string): Promise<NearDuplicateDecision> {
   return db.transaction().execute(async (trx) => {
-    const memory = await embeddedMemoryKey(trx, memoryId);
+    const memory = await embeddedMemory(trx, memoryId);
     if (!memory) return { outcome: 'kept', similarity: null };
     await walkToPeers.execute(trx);
     const { rows } = await nearestPeer(memory).execute(trx);

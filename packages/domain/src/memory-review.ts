@@ -1,6 +1,6 @@
 import type { Database } from '@dealdome/db';
 import { sql } from 'kysely';
-import { MEMORY_RELEVANCE_FLOOR, embeddingOf, sameScopePeers, walkToPeers } from './memories';
+import { MEMORY_RELEVANCE_FLOOR, embeddedMemory, embeddingOf, sameScopePeers, walkToPeers } from './memories';
 import type { MemoryKind, MemoryScope } from './memories';
 
 /**
@@ -56,19 +56,14 @@ export async function memoryReviewCandidates(
   memoryId: string,
 ): Promise<{ memory: ReviewedMemory; model: string; candidates: ReviewCandidate[] } | undefined> {
   return db.transaction().execute(async (trx) => {
-    const memory = await trx
-      .selectFrom('memories')
-      .select(['id', 'scope', 'user_id', 'kind', 'content', 'created_at', 'embedding_model'])
-      .where('id', '=', memoryId)
-      .where('superseded_at', 'is', null)
-      .where('embedding', 'is not', null)
-      .executeTakeFirst();
-    if (!memory?.embedding_model) return undefined;
+    const memory = await embeddedMemory(trx, memoryId);
+    if (!memory) return undefined;
     await walkToPeers.execute(trx);
     const { rows } = await sql<Row & { similarity: number }>`
       SELECT o.id, o.scope, o.user_id, o.kind, o.content, o.created_at, 1 - (o.embedding <=> ${embeddingOf(memoryId)}) AS similarity
       FROM memories o
-      WHERE ${sameScopePeers('o', { ...memory, embedding_model: memory.embedding_model })}
+      WHERE ${sameScopePeers('o', memory)}
+        -- Older than it, by the stored timestamp (a JavaScript Date would drop its microseconds).
         AND (o.created_at, o.id) < (SELECT created_at, id FROM memories WHERE id = ${memoryId}::uuid)
       ORDER BY o.embedding <=> ${embeddingOf(memoryId)}
       LIMIT ${REVIEW_CANDIDATES}`.execute(trx);

@@ -1,7 +1,7 @@
 import { useTestDatabase } from '@dealdome/db/testing';
 import { toVector } from '@dealdome/db';
 import { sql } from 'kysely';
-import { createMemory, embeddedMemoryKey, listMemories, NEAR_DUPLICATE_SIMILARITY, nearestPeer, recallRelevantMemories, settleNearDuplicate, walkToPeers } from '../src/memories';
+import { createMemory, embeddedMemory, listMemories, NEAR_DUPLICATE_SIMILARITY, nearestPeer, recallRelevantMemories, settleNearDuplicate, walkToPeers } from '../src/memories';
 import { createUser } from '../src/users';
 
 /** A unit vector leaning towards axis `a`, with `lean` of it on axis `b` (cosine with the pure axis a is known). */
@@ -78,7 +78,7 @@ describe('memories remembered twice', () => {
     expect(row.superseded_by).toBe(older.id);
   });
 
-  it('when the near-duplicate check is planned, then it walks the HNSW index in either scope, even on a small table or with stale statistics, never reading and sorting every memory', async () => {
+  it('when the near-duplicate check is planned, then it walks the HNSW index in either scope even where PostgreSQL would rather read and sort every memory (here: a small table)', async () => {
     const { user } = await createUser(db(), { email: 'cy@dealdome.test', role: 'member' });
     const rows = [
       // A team that keeps most of what it remembers in common, as the bench's memories.
@@ -92,13 +92,13 @@ describe('memories remembered twice', () => {
       .returning(['id', 'scope'])
       .execute();
     const notEmbedded = (await createMemory(db(), { scope: 'team', userId: null, content: 'not embedded yet' })).memory;
-    expect(await embeddedMemoryKey(db(), notEmbedded.id)).toBeUndefined();
+    expect(await embeddedMemory(db(), notEmbedded.id)).toBeUndefined();
 
     // Left to its estimates, PostgreSQL scans and sorts a table this small, and did so
     // at any size when its statistics were counted before the rows had vectors (8 ms a
     // memory at 2,000, 150 ms at 20,000).
     for (const scope of ['team', 'user'] as const) {
-      const key = await embeddedMemoryKey(db(), ids.find((r) => r.scope === scope)!.id);
+      const key = await embeddedMemory(db(), ids.find((r) => r.scope === scope)!.id);
       const plan = await db()
         .transaction()
         .execute(async (trx) => {
