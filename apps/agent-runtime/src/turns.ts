@@ -18,6 +18,7 @@ import {
   AppError,
   aiBudgetFor,
   loadTurnContext,
+  isPrivateChat,
   recallRelevantMemories,
   pendingActionKeyboard,
   recordTurn,
@@ -329,7 +330,9 @@ export class TurnRunner {
     if (!embeddings || memoriesPerTurn === 0 || text === '') return [];
     try {
       const [vector] = await embeddings.embed([text]);
-      return await recallRelevantMemories(this.deps.db, { userId: context.asker?.id ?? null, queryVector: vector!, model: embeddings.model, k: memoriesPerTurn });
+      // In a group the reply is everyone's: the team's memories only, never the asker's own.
+      const userId = isPrivateChat(context.conversation.chatId) ? (context.asker?.id ?? null) : null;
+      return await recallRelevantMemories(this.deps.db, { userId, queryVector: vector!, model: embeddings.model, k: memoriesPerTurn });
     } catch (err) {
       log.warn({ err: describe(err) }, 'could not look up memories for the turn; answering without them');
       return [];

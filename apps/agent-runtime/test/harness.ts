@@ -90,8 +90,9 @@ export function useTurnHarness() {
         .executeTakeFirstOrThrow();
     },
 
-    async conversation(userId: string, agent: 'alfred' | 'roos' | 'elisa' = 'alfred') {
-      const chatId = String(100_000_000 + Math.floor(Math.random() * 1_000_000_000));
+    /** A conversation in a private chat with the person, or in a group (Telegram's negative chat ids). */
+    async conversation(userId: string, agent: 'alfred' | 'roos' | 'elisa' = 'alfred', options: { group?: boolean } = {}) {
+      const chatId = String((options.group ? -1 : 1) * (100_000_000 + Math.floor(Math.random() * 1_000_000_000)));
       const row = await harness.db
         .insertInto('conversations')
         .values({ chat_id: chatId, user_id: userId, agent })

@@ -210,6 +210,34 @@ describe('run-turn worker', () => {
     expect(blocks.findIndex((b) => b.text.includes('Rotterdam warehouse'))).toBeGreaterThan(cachedUpTo);
   });
 
+  it("when the asker writes in a group, then only the team's memories reach the prompt and a personal memory is not stored there", async () => {
+    const embeddings = new LocalHashingEmbeddingProvider();
+    const ana = await h.user('member', 'Ana');
+    for (const m of [
+      { scope: 'team', user_id: null, content: 'The Rotterdam warehouse ships all orders on Tuesdays' },
+      { scope: 'user', user_id: ana.id, content: 'Ana wants orders from the warehouse to ship with DHL' },
+    ] as const) {
+      const [vector] = await embeddings.embed([m.content]);
+      await h.db
+        .insertInto('memories')
+        .values({ scope: m.scope, user_id: m.user_id, kind: 'fact', content: m.content, embedding: toVector(vector!), embedding_model: embeddings.model })
+        .execute();
+    }
+    const conversation = await h.conversation(ana.id, 'alfred', { group: true });
+    const question = await h.say(conversation, 'When do orders ship from the warehouse? Remember that I prefer DHL.');
+    h.fake.enqueue({ content: [{ type: 'tool_use', name: 'remember', input: { content: 'Ana prefers DHL', scope: 'personal' } }] });
+    h.fake.enqueue({ content: 'On Tuesdays.' });
+    h.startWorker({ embeddings, memoriesPerTurn: 3 });
+
+    await h.finished(await h.enqueueTurn(conversation, question));
+
+    const system = JSON.stringify(h.fake.requests[0]!.system);
+    expect(system).toContain('The Rotterdam warehouse ships all orders on Tuesdays');
+    expect(system).not.toContain('Ana wants');
+    expect(JSON.stringify(h.fake.requests[1]!.messages)).toContain('Personal memories are kept only in a private chat');
+    expect(await h.db.selectFrom('memories').select('content').where('content', '=', 'Ana prefers DHL').execute()).toEqual([]);
+  });
+
   it('when a job is retried after its answer was stored, then no second reply is written and the delivery is queued again under the same id', async () => {
     const person = await h.user();
     const conversation = await h.conversation(person.id, 'alfred');

@@ -125,12 +125,12 @@ export class Router {
 
     if (command) {
       const handler = this.commands.find(command.name);
-      await member.storeUserMessage(text, { answered: true, telegramMessageId: message.message_id });
+      const stored = await member.storeUserMessage(text, { answered: true, telegramMessageId: message.message_id });
       if (!handler) {
         await member.reply(`I do not know /${esc(command.name)}. /help lists what I can do.`);
         return;
       }
-      await handler.handle(member, command.args, command.name);
+      await handler.handle(member, command.args, command.name, { messageId: stored.id });
       return;
     }
     if (message.document) {

@@ -1,5 +1,5 @@
 import type { Database } from '@dealdome/db';
-import { AdSpendImportRejected, AppError, importAdSpendCsv, listStores } from '@dealdome/domain';
+import { AdSpendImportRejected, AppError, importAdSpendCsv, listStores, MAX_TRANSCRIPT_CHARACTERS, storeVideo, transcriptTooLong } from '@dealdome/domain';
 import type { AdSpendImportResult, Store } from '@dealdome/domain';
 import type { Document } from 'node-telegram-bot-api';
 import type { MemberContext } from './context';
@@ -10,13 +10,18 @@ import { FileTooLargeError, TELEGRAM_MAX_DOWNLOAD_BYTES } from './telegram';
  * Files sent to the bot: an ads-manager CSV is imported as ad spend; a transcript
  * (.txt, .srt, .vtt) becomes a video of the knowledge base, named by the caption,
  * and is queued for ingestion. The size Telegram declares is checked before
- * anything is fetched.
+ * anything is fetched; a transcript is held to the API's MAX_TRANSCRIPT_CHARACTERS.
  */
 
 /** The same cap as the API's import route. */
 const MAX_CSV_BYTES = 5 * 1024 * 1024;
 const LISTED_ROW_ERRORS = 15;
 const transcriptFormats = ['txt', 'srt', 'vtt'] as const;
+/**
+ * No more characters than this many bytes of UTF-8 can hold (3 bytes at most per
+ * UTF-16 unit, plus a byte-order mark): a larger transcript file is too long for sure.
+ */
+const MAX_TRANSCRIPT_BYTES = MAX_TRANSCRIPT_CHARACTERS * 3 + 3;
 type TranscriptFormat = (typeof transcriptFormats)[number];
 
 const megabytes = (bytes: number) => `${(Math.round((bytes / 1024 / 1024) * 10) / 10).toFixed(1)} MB`;
@@ -48,6 +53,10 @@ export async function handleDocument(ctx: MemberContext, document: Document, cap
       : `an ad-spend import takes at most ${megabytes(limit)}. Split it into smaller files.`);
   if (document.file_size !== undefined && document.file_size > limit) {
     await ctx.reply(tooLarge(document.file_size));
+    return;
+  }
+  if (transcriptFormat && document.file_size !== undefined && document.file_size > MAX_TRANSCRIPT_BYTES) {
+    await ctx.reply(transcriptTooLongReply(name, megabytes(document.file_size)));
     return;
   }
 
@@ -185,18 +194,30 @@ function transcriptCaption(caption: string): { title: string; url: string | null
   return { title: trimmed, url: null };
 }
 
+/** A transcript over the API's cap: nothing is stored, and the person learns how to send it. */
+const transcriptTooLongReply = (fileName: string, size: string) =>
+  `“${esc(clip(fileName, 80))}” is ${size}; a transcript may have at most ${groupDigits(String(MAX_TRANSCRIPT_CHARACTERS))} characters ` +
+  '(about ten hours of captions). Nothing was stored: split it into parts and send them one by one.';
+
 async function storeTranscript(ctx: MemberContext, fileName: string, transcript: string, format: TranscriptFormat, caption: string) {
   if (transcript.trim() === '') {
     await ctx.reply(`“${esc(clip(fileName, 80))}” is empty.`);
     return;
   }
+  // storeVideo refuses it too; checked here first so the reply can say what to do.
+  if (transcriptTooLong(transcript)) {
+    await ctx.reply(transcriptTooLongReply(fileName, `${groupDigits(String(transcript.length))} characters`));
+    return;
+  }
   const named = transcriptCaption(caption);
   const title = clip(named.title || fileName.replace(/\.[^.]+$/, ''), 200);
   await ctx.transaction(async (trx) => {
-    const videoId = await insertTranscriptVideo(trx, {
+    // Stored once per id: the id derives from the update, so handling it again adds nothing.
+    const videoId = await storeVideo(trx, {
       id: ctx.rowId('video'),
       title,
       url: named.url,
+      source: 'telegram',
       format,
       transcript,
       createdBy: ctx.member.id,
@@ -209,25 +230,4 @@ async function storeTranscript(ctx: MemberContext, fileName: string, transcript:
     );
     ctx.queueIngest(videoId);
   });
-}
-
-/** A video row holding an uploaded transcript, pending ingestion. Stored once per id. */
-async function insertTranscriptVideo(
-  db: Database,
-  video: { id: string; title: string; url: string | null; format: TranscriptFormat; transcript: string; createdBy: string },
-): Promise<string> {
-  await db
-    .insertInto('videos')
-    .values({
-      id: video.id,
-      title: video.title,
-      url: video.url,
-      source: 'telegram',
-      transcript_format: video.format,
-      transcript: video.transcript,
-      created_by: video.createdBy,
-    })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
-  return video.id;
 }

@@ -1,4 +1,4 @@
-import { createStore, issueTelegramLinkCode, profitAndLoss, upsertDailyFinancials, createAdSpend, createFixedCost } from '@dealdome/domain';
+import { createMemory, createStore, issueTelegramLinkCode, profitAndLoss, upsertDailyFinancials, createAdSpend, createFixedCost } from '@dealdome/domain';
 import { sql } from 'kysely';
 import { formatPnl } from '@dealdome/domain';
 import { REFUSAL_TEXT } from '../src/router';
@@ -110,14 +110,22 @@ describe('bot-gateway intake (long polling)', () => {
     telegram.sendUserMessage({ chatId: 504, from, text: '/remember Our supplier ships on Tuesdays & <Fridays>' });
     expect((await replies(gateway.db, 504, 1))[0]!.text).toBe('Remembered for the team: “Our supplier ships on Tuesdays &amp; &lt;Fridays&gt;”');
     const memory = await gateway.db.selectFrom('memories').selectAll().executeTakeFirstOrThrow();
-    expect(memory).toMatchObject({ scope: 'team', content: 'Our supplier ships on Tuesdays & <Fridays>' });
-    await eventually(async () => (await gateway.jobs('embeddings')).find((j) => j.name === 'embed' && j.data.ids[0] === memory.id), 'the memory embedding job');
+    const [command] = (await chatMessages(gateway.db, 504)).filter((m) => m.role === 'user');
+    expect(memory).toMatchObject({ scope: 'team', content: 'Our supplier ships on Tuesdays & <Fridays>', source_message_id: command!.id });
+    const embedJob = () => gateway.jobs('embeddings').then((jobs) => jobs.find((j) => j.name === 'embed' && j.data.ids[0] === memory.id));
+    await eventually(embedJob, 'the memory embedding job');
+
+    // Its job lost (an enqueue that failed after the commit): saying it again queues it again.
+    await gateway.removeJob('embeddings', (await embedJob())!.id!);
+    telegram.sendUserMessage({ chatId: 504, from, text: '/remember our supplier ships on tuesdays & <fridays>!' });
+    expect((await replies(gateway.db, 504, 2))[1]!.text).toContain('I already remember that for the team');
+    await eventually(embedJob, 'the memory embedding job, queued again');
 
     telegram.sendUserMessage({ chatId: 504, from, text: '/memories' });
-    expect((await replies(gateway.db, 504, 2))[1]!.text).toContain('1. Our supplier ships on Tuesdays &amp; &lt;Fridays&gt;');
+    expect((await replies(gateway.db, 504, 3))[2]!.text).toContain('1. Our supplier ships on Tuesdays &amp; &lt;Fridays&gt;');
 
     telegram.sendUserMessage({ chatId: 504, from, text: '/forget' });
-    const picker = (await replies(gateway.db, 504, 3))[2]!;
+    const picker = (await replies(gateway.db, 504, 4))[3]!;
     expect(picker.replyMarkup).toEqual({
       inline_keyboard: [
         [{ text: '1. Our supplier ships on Tuesdays & <Frida…', callback_data: `forget:pick:${memory.id}` }],
@@ -128,19 +136,44 @@ describe('bot-gateway intake (long polling)', () => {
     // The outbound worker is not running here: put the bot's message in the chat as it would.
     const sentPicker = await deliverAsBot(telegram, 504, picker);
     const press = telegram.sendCallback({ chatId: 504, from, messageId: sentPicker.message_id, data: `forget:pick:${memory.id}` });
-    const confirm = (await replies(gateway.db, 504, 4))[3]!;
+    const confirm = (await replies(gateway.db, 504, 5))[4]!;
     expect(confirm.text).toContain('Forget “Our supplier ships');
     expect(telegram.sent.some((c) => c.method === 'answerCallbackQuery' && c.ok && c.params.callback_query_id === press.callback_query!.id)).toBe(true);
 
     const sentConfirm = await deliverAsBot(telegram, 504, confirm);
     telegram.sendCallback({ chatId: 504, from, messageId: sentConfirm.message_id, data: `forget:yes:${memory.id}` });
-    expect((await replies(gateway.db, 504, 5))[4]!.text).toContain('Forgotten: “Our supplier ships');
+    expect((await replies(gateway.db, 504, 6))[5]!.text).toContain('Forgotten: “Our supplier ships');
     expect(await gateway.db.selectFrom('memories').select('id').execute()).toEqual([]);
     const events = await gateway.db.selectFrom('memory_events').select(['action', 'memory_id', 'reason']).orderBy('created_at').execute();
     expect(events).toEqual([
       { action: 'created', memory_id: null, reason: null },
+      { action: 'refreshed', memory_id: null, reason: 'the same text was remembered again' },
       { action: 'deleted', memory_id: null, reason: '/forget by member504@dealdome.test' },
     ]);
+  });
+
+  it("when /memories or /forget is used in a group, then only the team's memories are shown there; a person's own show in their private chat", async () => {
+    const { telegram } = await gateway.start();
+    const member = await gateway.member(511);
+    await createMemory(gateway.db, { scope: 'team', userId: null, content: 'Returns take 14 days' });
+    await createMemory(gateway.db, { scope: 'user', userId: member.id, content: 'My bonus is tied to ROAS' });
+    const group = { chatId: -100511, chatType: 'supergroup' as const, chatTitle: 'Team', from: { id: 511 } };
+
+    telegram.sendUserMessage({ ...group, text: '/memories@dealdome_bot' });
+    const listed = (await replies(gateway.db, -100511, 1))[0]!.text;
+    expect(listed).toContain('Returns take 14 days');
+    expect(listed).not.toContain('bonus');
+    expect(listed).toContain('Your personal memories are shown only in a private chat with me.');
+
+    telegram.sendUserMessage({ ...group, text: '/forget@dealdome_bot' });
+    const picker = (await replies(gateway.db, -100511, 2))[1]!;
+    expect(picker.text).not.toContain('bonus');
+    expect(picker.replyMarkup).toEqual({ inline_keyboard: [[expect.objectContaining({ text: '1. Returns take 14 days' })], [{ text: 'Cancel', callback_data: 'forget:no' }]] });
+
+    telegram.sendUserMessage({ chatId: 511, from: { id: 511 }, text: '/memories' });
+    const own = (await replies(gateway.db, 511, 1))[0]!.text;
+    expect(own).toContain('My bonus is tied to ROAS <i>(only you');
+    expect(own).toContain('Returns take 14 days');
   });
 
   it('when /agent roos and then /elisa are sent, then the conversation’s agent switches each time', async () => {

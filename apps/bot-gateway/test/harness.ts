@@ -71,6 +71,15 @@ export function useGateway() {
         await q.close();
       }
     },
+    /** Removes a job, as if its enqueue had never reached Redis. */
+    async removeJob(name: 'telegram-outbound' | 'agent-turns' | 'embeddings', jobId: string) {
+      const q = queue(name);
+      try {
+        await q.remove(jobId);
+      } finally {
+        await q.close();
+      }
+    },
     /** A user who has no Telegram account linked yet. */
     async user(email: string, displayName: string): Promise<User> {
       return (await createUser(database.handle.db, { email, displayName })).user;

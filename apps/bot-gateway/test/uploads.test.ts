@@ -1,4 +1,4 @@
-import { createStore } from '@dealdome/domain';
+import { createStore, MAX_TRANSCRIPT_CHARACTERS } from '@dealdome/domain';
 import { ingestTranscriptJobId } from '../src/ids';
 import { chatMessages, eventually, processed, replies, useGateway } from './harness';
 
@@ -86,6 +86,40 @@ describe('bot-gateway uploads', () => {
     const texts = (await replies(gateway.db, 806, 4)).map((r) => r.text);
     expect(texts[0]).toContain('Got the transcript “Ads masterclass, part 2” (46 characters) of https://www.youtube.com/watch?v=Zx9&amp;list=PL1. It is queued');
     expect(texts[3]).toContain("end the caption with the video's address");
+  });
+
+  it('when a transcript is longer than the API allows, then the reply says so and no video is stored or queued; one at the limit is stored', async () => {
+    const { telegram } = await gateway.start();
+    await gateway.member(807);
+    const videos = () => gateway.db.selectFrom('videos').select(['id', 'title']).execute();
+    const ingestJobs = async () => (await gateway.jobs('embeddings')).filter((j) => j.name === 'ingest-transcript').length;
+    const videosBefore = (await videos()).length;
+    const jobsBefore = await ingestJobs();
+
+    const tooLong = telegram.sendDocument({ chatId: 807, from: { id: 807 }, fileName: 'marathon.txt', content: 'x'.repeat(MAX_TRANSCRIPT_CHARACTERS + 1), caption: 'Marathon' });
+    await processed(gateway.db, tooLong.update_id);
+    expect((await replies(gateway.db, 807, 1))[0]!.text).toBe(
+      '“marathon.txt” is 500,001 characters; a transcript may have at most 500,000 characters (about ten hours of captions). ' +
+        'Nothing was stored: split it into parts and send them one by one.',
+    );
+    expect((await videos()).length).toBe(videosBefore);
+    expect(await ingestJobs()).toBe(jobsBefore);
+    // What was sent is kept in the conversation, as for every upload.
+    expect((await chatMessages(gateway.db, 807, 'user'))[0]!.text).toBe('[file marathon.txt] Marathon');
+
+    // A file larger than that many characters can be in UTF-8 is refused without being fetched.
+    telegram.sendDocument({ chatId: 807, from: { id: 807 }, fileName: 'marathon.srt', content: 'x', fileSize: 3 * 1024 * 1024 });
+    expect((await replies(gateway.db, 807, 2))[1]!.text).toBe(
+      '“marathon.srt” is 3.0 MB; a transcript may have at most 500,000 characters (about ten hours of captions). ' +
+        'Nothing was stored: split it into parts and send them one by one.',
+    );
+    expect(telegram.sent.filter((c) => c.method === 'getFile')).toHaveLength(1);
+
+    const atLimit = telegram.sendDocument({ chatId: 807, from: { id: 807 }, fileName: 'long.txt', content: 'x'.repeat(MAX_TRANSCRIPT_CHARACTERS), caption: 'Long but fine' });
+    await processed(gateway.db, atLimit.update_id);
+    expect((await videos()).map((v) => v.title)).toContain('Long but fine');
+    expect((await replies(gateway.db, 807, 3))[2]!.text).toContain('Got the transcript “Long but fine” (500,000 characters).');
+    await eventually(async () => ((await ingestJobs()) === jobsBefore + 1 ? true : undefined), 'the ingest job of the transcript at the limit');
   });
 
   it('when a file of another kind is sent, then the reply says which kinds are read', async () => {

@@ -1,26 +1,36 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '@dealdome/db';
-import { productsToEmbed } from '@dealdome/domain';
 import { jobIds } from '@dealdome/queues';
 import type { Producer } from '@dealdome/queues';
+import { embeddedKinds, rowsMissingVector } from './entities';
+import type { EmbeddedKind } from './entities';
 
-/** Products per backfill job: batched across jobs by the worker anyway, and a failed job retries no more than this. */
-export const PRODUCT_BACKFILL_BATCH = 200;
+/** Rows per backfill job: batched across jobs by the worker anyway, and a failed job retries no more than this. */
+export const BACKFILL_BATCH = 200;
+
+export type BackfillCounts = Record<EmbeddedKind, { rows: number; jobs: number }>;
 
 /**
- * Queues `embed` jobs for every product without a vector of `model`: all of them
- * after a change of model, and any whose job never reached the queue (a failed
- * enqueue, the demo seed, rows written outside the API). Each job's id is the key
- * of its model and ids, so starting again before they ran queues nothing twice.
+ * Queues `embed` jobs for every row that should have a vector of `model` and has
+ * none (rowsMissingVector): products, current memories and the chunks of ready
+ * videos. That is all of them after a change of model — so search never stays on
+ * the text side or recall on nothing — and any whose job never reached the queue
+ * (an enqueue that failed after its row was committed, the demo seed, rows written
+ * outside the API). Each job's id is the key of its kind, model and ids, so
+ * starting again before they ran queues nothing twice.
  */
-export async function queueProductBackfill(db: Database, producer: Producer, model: string): Promise<{ products: number; jobs: number }> {
-  const ids = await productsToEmbed(db, model);
-  let jobs = 0;
-  for (let i = 0; i < ids.length; i += PRODUCT_BACKFILL_BATCH) {
-    const batch = ids.slice(i, i + PRODUCT_BACKFILL_BATCH);
-    const key = createHash('sha256').update(`${model}\n${batch.join(',')}`).digest('hex').slice(0, 32);
-    await producer.enqueue('embeddings', 'embed', { kind: 'product', ids: batch }, { jobId: jobIds.embedProductBatch(key) });
-    jobs += 1;
+export async function queueEmbeddingBackfill(db: Database, producer: Producer, model: string): Promise<BackfillCounts> {
+  const counts = {} as BackfillCounts;
+  for (const kind of embeddedKinds) {
+    const ids = await rowsMissingVector(db, kind, model);
+    let jobs = 0;
+    for (let i = 0; i < ids.length; i += BACKFILL_BATCH) {
+      const batch = ids.slice(i, i + BACKFILL_BATCH);
+      const key = createHash('sha256').update(`${kind}\n${model}\n${batch.join(',')}`).digest('hex').slice(0, 32);
+      await producer.enqueue('embeddings', 'embed', { kind, ids: batch }, { jobId: jobIds.embedBackfillBatch(kind, key) });
+      jobs += 1;
+    }
+    counts[kind] = { rows: ids.length, jobs };
   }
-  return { products: ids.length, jobs };
+  return counts;
 }

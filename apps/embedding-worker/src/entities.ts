@@ -3,14 +3,28 @@ import { sql } from 'kysely';
 import type { RawBuilder } from 'kysely';
 
 /** What gets an embedding, and the text each row is embedded by. */
-export type EmbeddedKind = 'chunk' | 'memory' | 'product';
+export const embeddedKinds = ['product', 'memory', 'chunk'] as const;
+export type EmbeddedKind = (typeof embeddedKinds)[number];
 
-const sources: Record<EmbeddedKind, { table: string; text: RawBuilder<string> }> = {
-  chunk: { table: 'chunks', text: sql<string>`content` },
-  memory: { table: 'memories', text: sql<string>`content` },
+const sources: Record<EmbeddedKind, { table: string; text: RawBuilder<string>; searched: RawBuilder<boolean> }> = {
+  // A chunk is searched once its video is ready; until then its ingest job embeds it.
+  chunk: { table: 'chunks', text: sql<string>`content`, searched: sql<boolean>`video_id IN (SELECT id FROM videos WHERE status = 'ready')` },
+  // Superseded memories are history: never recalled, so never re-embedded.
+  memory: { table: 'memories', text: sql<string>`content`, searched: sql<boolean>`superseded_at IS NULL` },
   // A product is found by its name and what its description says.
-  product: { table: 'products', text: sql<string>`name || coalesce(E'\n' || nullif(description, ''), '')` },
+  product: { table: 'products', text: sql<string>`name || coalesce(E'\n' || nullif(description, ''), '')`, searched: sql<boolean>`true` },
 };
+
+/**
+ * The rows of `kind` that search would compare and that lack a vector of `model`
+ * (none yet, or one of another model), by id: what a backfill queues.
+ */
+export async function rowsMissingVector(db: Database, kind: EmbeddedKind, model: string): Promise<string[]> {
+  const { table, searched } = sources[kind];
+  const { rows } = await sql<{ id: string }>`
+    SELECT id FROM ${sql.table(table)} WHERE ${searched} AND embedding_model IS DISTINCT FROM ${model} ORDER BY id`.execute(db);
+  return rows.map((r) => r.id);
+}
 
 /**
  * The rows among `ids` whose vector is missing or was made by another model, with

@@ -1,7 +1,7 @@
 import { createAnthropicClient, DEFAULT_MEMORY_REVIEW_MODEL, selectEmbeddingProvider } from '@dealdome/ai';
 import type { Logger, StartedService } from '@dealdome/config';
 import { startPlatformService } from '@dealdome/queues';
-import { queueProductBackfill } from './backfill';
+import { queueEmbeddingBackfill } from './backfill';
 import type { Env } from './env';
 import { createEmbeddingWorker } from './worker';
 
@@ -37,9 +37,11 @@ export function startEmbeddingWorker(env: Env, logger: Logger): Promise<StartedS
         ...(reviewer && { review: { client: reviewer, model: reviewModel, producer } }),
       });
       // Not awaited: start-up does not depend on it, and what a failure leaves is queued at the next start.
-      void queueProductBackfill(database.db, producer, provider.model).then(
-        (queued) => queued.products > 0 && logger.info(queued, 'products without a vector of this model queued for embedding'),
-        (err: unknown) => logger.error({ err }, 'queueing the products without a vector failed; the next start tries again'),
+      void queueEmbeddingBackfill(database.db, producer, provider.model).then(
+        (queued) =>
+          Object.values(queued).some((q) => q.rows > 0) &&
+          logger.info({ model: provider.model, ...queued }, 'rows without a vector of this model queued for embedding'),
+        (err: unknown) => logger.error({ err }, 'queueing the rows without a vector failed; the next start tries again'),
       );
       return { consumers: [{ name: 'embeddings', worker: embeddings.worker, close: (deadlineMs: number) => embeddings.close(deadlineMs) }] };
     },

@@ -3,7 +3,7 @@ import type { createAnthropicClient } from '@dealdome/ai';
 import type { EmbeddingProvider } from '@dealdome/ai';
 import type { Logger } from '@dealdome/config';
 import type { Database } from '@dealdome/db';
-import { applyMemoryReview, memoryReviewCandidates, settleNearDuplicate } from '@dealdome/domain';
+import { applyMemoryReview, memoryReviewCandidates, memorySettlement, settleNearDuplicate } from '@dealdome/domain';
 import { createWorker, jobIds } from '@dealdome/queues';
 import type { ManagedWorker, Producer } from '@dealdome/queues';
 import type { RedisConnection } from '@dealdome/queues';
@@ -12,6 +12,7 @@ import { EmbeddingBatcher } from './batcher';
 import { rowsToEmbed, writeVectorsFromCache } from './entities';
 import { ingestTranscript } from './ingest';
 import { embeddingMetrics } from './metrics';
+import { failVideosWhenIngestGivesUp } from './video-failures';
 
 export interface EmbeddingWorkerDeps {
   db: Database;
@@ -65,23 +66,44 @@ export function createEmbeddingWorker(deps: EmbeddingWorkerDeps): ManagedWorker 
       embed: async ({ kind, ids }): Promise<EmbedJobResult> => {
         const rows = await rowsToEmbed(deps.db, kind, ids, model);
         const texts = rows.filter((r) => r.text.trim() !== '');
-        const keys = texts.length ? await batcher.ensureCached(texts.map((r) => r.text)) : [];
-        await writeVectorsFromCache(deps.db, kind, model, texts.map((r, i) => ({ id: r.id, key: keys[i]! })));
+        const settled = texts.length ? await batcher.ensureCachedSettled(texts.map((r) => r.text)) : [];
+        // The vectors that came are written even when others did not: a retry embeds only the rest.
+        await writeVectorsFromCache(
+          deps.db,
+          kind,
+          model,
+          texts.flatMap((r, i) => (settled[i]!.error === undefined ? [{ id: r.id, key: settled[i]!.key }] : [])),
+        );
         if (texts.length < rows.length) deps.logger.warn({ kind, blank: rows.length - texts.length }, 'rows with blank text were not embedded');
-        if (kind !== 'memory') return { embedded: texts.length, skipped: rows.length - texts.length, model };
+        const failed = settled.find((t) => t.error !== undefined);
+        if (kind !== 'memory') {
+          if (failed) throw failed.error;
+          return { embedded: texts.length, skipped: rows.length - texts.length, model };
+        }
+        // Over every memory the job names, not only those embedded just now: when an attempt
+        // wrote the vectors and then failed, the next one finds the check or the review still
+        // to do in the recorded decisions (memorySettlement) and does it.
         let merged = 0;
         let reviews = 0;
-        for (const { id } of texts) {
-          const decision = await settleNearDuplicate(deps.db, id);
-          if (decision.outcome === 'merged') {
-            merged += 1;
-            deps.logger.info({ memoryId: id, into: decision.into, similarity: decision.similarity }, 'near-duplicate memories merged into the older one');
-          } else if (deps.review) {
+        for (const memory of await memorySettlement(deps.db, ids, model)) {
+          if (!memory.settled) {
+            const decision = await settleNearDuplicate(deps.db, memory.id);
+            // Merged meanwhile into another of the job's memories (its check came first).
+            if (decision.outcome === 'skipped') continue;
+            if (decision.outcome === 'merged') {
+              merged += 1;
+              deps.logger.info({ memoryId: memory.id, into: decision.into, similarity: decision.similarity }, 'near-duplicate memories merged into the older one');
+              continue;
+            }
+          }
+          if (deps.review && !memory.reviewed) {
             // Its own job: a model outage retries the review, never the embedding.
-            await deps.review.producer.enqueue('embeddings', 'review-memory', { memoryId: id }, { jobId: jobIds.reviewMemory(id) });
+            await deps.review.producer.enqueue('embeddings', 'review-memory', { memoryId: memory.id }, { jobId: jobIds.reviewMemory(memory.id) });
             reviews += 1;
           }
         }
+        // The memories that got their vectors are settled first; the job is then retried for the rest.
+        if (failed) throw failed.error;
         return { embedded: texts.length, skipped: rows.length - texts.length, model, merged, ...(deps.review && { reviews }) };
       },
       'review-memory': async ({ memoryId }, _job, signal): Promise<ReviewJobResult> => {
@@ -112,5 +134,6 @@ export function createEmbeddingWorker(deps: EmbeddingWorkerDeps): ManagedWorker 
     },
     { connection: deps.redis, prefix: deps.prefix, logger: deps.logger, concurrency: deps.concurrency, registry: deps.registry },
   );
+  failVideosWhenIngestGivesUp(managed.worker, deps.db, deps.logger);
   return { ...managed, batcher };
 }

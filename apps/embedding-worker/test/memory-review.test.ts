@@ -128,6 +128,7 @@ describe('memory contradiction review (embedding-worker with Claude configured)'
     expect(superseded.reason).toBe(`contradicted by a newer memory (${REVIEW_MODEL}): Shipping moved from China to Poland.`);
     expect(Number(superseded.similarity)).toBeGreaterThan(0.25);
     expect((await events(poland.id)).map((e) => [e.action, e.reason])).toEqual([
+      ['kept', 'its nearest current memory is not a near-duplicate'],
       ['reviewed', `1 nearest memory of its scope checked by ${REVIEW_MODEL}: supersedes 1`],
     ]);
 
@@ -190,5 +191,36 @@ describe('memory contradiction review (embedding-worker with Claude configured)'
     expect(embed).toEqual({ embedded: 1, skipped: 0, model: provider.model, merged: 0 });
     expect(await producer.queue('embeddings').getJob(jobIds.reviewMemory(id))).toBeUndefined();
     expect(await db().selectFrom('memories').select('id').where('superseded_at', 'is not', null).execute()).toHaveLength(0);
+  });
+
+  it('when queueing the review fails after the memory was embedded and checked, then the retried job queues it without embedding or checking again', async () => {
+    // The review's producer refuses the first review job, as when Redis blinks.
+    const flaky = new Producer(redis.redis, redis.prefix);
+    jest.spyOn(flaky, 'enqueue').mockRejectedValueOnce(new Error('Redis is unreachable'));
+    worker = createEmbeddingWorker({
+      db: db(),
+      redis: redis.redis,
+      prefix: redis.prefix,
+      provider,
+      logger,
+      concurrency: 2,
+      batchSize: 16,
+      batchWaitMs: 5,
+      review: { client: createAnthropicClient({ apiKey: 'sk-ant-review', baseURL: anthropic.url }), model: REVIEW_MODEL, producer: flaky },
+    });
+    anthropic.respondWith(() => verdict([]));
+    const { id } = await db()
+      .insertInto('memories')
+      .values({ scope: 'team', user_id: null, kind: 'fact', content: 'Our supplier ships on Tuesdays' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    const job: Job = await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [id] });
+    // The second attempt embeds nothing (the vector is there) and checks nothing (the decision is recorded).
+    expect(await settled(job.id!, 30_000)).toEqual({ embedded: 0, skipped: 0, model: provider.model, merged: 0, reviews: 1 });
+    expect((await producer.queue('embeddings').getJob(job.id!))!.attemptsMade).toBe(2);
+    await settled(jobIds.reviewMemory(id));
+    expect((await events(id)).map((e) => e.action)).toEqual(['kept', 'reviewed']);
+    await flaky.close();
   });
 });

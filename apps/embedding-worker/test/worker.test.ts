@@ -184,6 +184,63 @@ describe('embedding-worker', () => {
     expect(Number(cache.n)).toBeGreaterThanOrEqual(2);
   });
 
+  it('when the API refuses one text of a batch, then only that text fails: the texts batched with it, its own job\'s included, get their vectors', async () => {
+    fake.refuseInputsContaining('UNREADABLE');
+    // Long enough a wait that both jobs' texts share the first batch.
+    start({ batchSize: 64, batchWaitMs: 500 });
+    const others = await memories(['The courier strike ends on Friday', 'TikTok ads start in March']);
+    const [refused, sibling] = await memories(['An UNREADABLE note', 'Returns take 14 days']);
+    const othersJob = await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: others });
+    const mixedJob = await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [refused!, sibling!] });
+
+    await finished(othersJob);
+    // Its first attempt failed for the refused text alone (the queue retries it later).
+    const queue = producer.queue('embeddings');
+    const deadline = Date.now() + 20_000;
+    while (((await queue.getJob(mixedJob.id!))?.attemptsMade ?? 0) < 1) {
+      if (Date.now() > deadline) throw new Error('the job never failed');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect((await queue.getJob(mixedJob.id!))!.failedReason).toMatch(/refused the request \(400/);
+    const rows = await db().selectFrom('memories').select(['id', 'embedding_model']).where('id', 'in', [...others, refused!, sibling!]).execute();
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.embedding_model]))).toEqual({
+      [others[0]!]: MODEL,
+      [others[1]!]: MODEL,
+      [refused!]: null,
+      [sibling!]: MODEL,
+    });
+    // One batch of four, then halves until the refused text stood alone.
+    const requests = fake.requests.map((r) => `${r.inputs.length}:${r.status}`);
+    expect(requests.slice(0, 2)).toEqual(['4:400', '2:200']);
+    expect(requests.slice(2, 3)).toEqual(['2:400']);
+    expect(requests.slice(3).sort()).toEqual(['1:200', '1:400']);
+    expect(inputsSent().sort()).toEqual(['Returns take 14 days', 'The courier strike ends on Friday', 'TikTok ads start in March']);
+  });
+
+  it('when an earlier attempt wrote a memory\'s vector and stopped before the near-duplicate check, then the next run checks it', async () => {
+    const local = new LocalHashingEmbeddingProvider();
+    const worker = createEmbeddingWorker({ db: db(), redis: redis.redis, prefix: redis.prefix, provider: local, logger, concurrency: 2, batchSize: 16, batchWaitMs: 5 });
+    workers.push(worker);
+    const [older] = await memories(['Every parcel leaves the Utrecht depot by noon']);
+    expect(await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [older!] }))).toMatchObject({ embedded: 1, merged: 0 });
+    const [newer] = await memories(['every parcel leaves the utrecht depot by noon!']);
+    // What the stopped attempt left: the vector in the cache and on the row, no decision recorded.
+    const [key] = await worker.batcher.ensureCached(['every parcel leaves the utrecht depot by noon!']);
+    expect(await writeVectorsFromCache(db(), 'memory', local.model, [{ id: newer!, key: key! }])).toBe(1);
+
+    const result = await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [newer!] }));
+
+    expect(result).toMatchObject({ embedded: 0, merged: 1 });
+    const row = await db().selectFrom('memories').select(['superseded_by']).where('id', '=', newer!).executeTakeFirstOrThrow();
+    expect(row.superseded_by).toBe(older);
+    const decisions = await db().selectFrom('memory_events').select(['memory_id', 'action']).where('memory_id', 'in', [older!, newer!]).orderBy('created_at').execute();
+    expect(decisions).toEqual([
+      { memory_id: older, action: 'kept' },
+      { memory_id: older, action: 'refreshed' },
+      { memory_id: newer, action: 'superseded' },
+    ]);
+  });
+
   it("when a row's text changed after it was read, then the vector of the old text is not written to it", async () => {
     const [id] = await memories(['We ship from China']);
     const local = new LocalHashingEmbeddingProvider();

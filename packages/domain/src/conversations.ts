@@ -32,6 +32,14 @@ export interface TextBlock {
 
 export const textBlocks = (text: string): TextBlock[] => [{ type: 'text', text }];
 
+/**
+ * Whether a Telegram chat is a private one with a single person: Telegram gives
+ * private chats positive ids (the person's own) and groups, supergroups and
+ * channels negative ones. Personal memories are read and written only there,
+ * since everyone in a group sees every reply.
+ */
+export const isPrivateChat = (chatId: string | number | bigint): boolean => BigInt(chatId) > 0n;
+
 const conversationColumns = ['id', 'chat_id', 'user_id', 'agent', 'started_at', 'closed_at'] as const;
 type ConversationRow = { id: string; chat_id: string; user_id: string | null; agent: string; started_at: Date; closed_at: Date | null };
 

@@ -143,9 +143,14 @@ function sameText(text: RawBuilder<unknown>) {
  */
 export const NEAR_DUPLICATE_SIMILARITY = 0.93;
 
+/** A similarity as memory_events stores it (NUMERIC(6,5)): float rounding can put an identical vector a hair above 1. */
+const similarityForEvent = (similarity: number) => Math.min(1, Math.max(-1, similarity)).toFixed(5);
+
 export type NearDuplicateDecision =
   | { outcome: 'kept'; similarity: number | null }
-  | { outcome: 'merged'; into: string; similarity: number };
+  | { outcome: 'merged'; into: string; similarity: number }
+  /** The memory is gone, superseded (merged into another meanwhile) or not embedded: nothing to decide. */
+  | { outcome: 'skipped' };
 
 /** A current, embedded memory as the walks to its peers need it. */
 export interface EmbeddedMemory {
@@ -216,18 +221,31 @@ export const nearestPeer = (memory: EmbeddedMemory) => sql<{ id: string; similar
  * memory of the same scope (and person) embedded by the same model. At or above
  * NEAR_DUPLICATE_SIMILARITY the two are one memory: the older is refreshed and the
  * newer superseded by it — kept as history, no longer recalled — and both decisions
- * are recorded with the similarity. Whichever of the two is settled first decides,
+ * are recorded with the similarity. Below it the memory is recorded as 'kept', with
+ * its nearest peer and their similarity. Whichever of the two is settled first decides,
  * under row locks, so two jobs embedding both at once merge them once. The nearest
  * comes from the HNSW index (walkToPeers), as recall finds memories.
  */
 export async function settleNearDuplicate(db: Database, memoryId: string): Promise<NearDuplicateDecision> {
   return db.transaction().execute(async (trx) => {
     const memory = await embeddedMemory(trx, memoryId);
-    if (!memory) return { outcome: 'kept', similarity: null };
+    if (!memory) return { outcome: 'skipped' };
     await walkToPeers.execute(trx);
     const { rows } = await nearestPeer(memory).execute(trx);
     const nearest = rows[0];
-    if (!nearest || nearest.similarity < NEAR_DUPLICATE_SIMILARITY) return { outcome: 'kept', similarity: nearest?.similarity ?? null };
+    if (!nearest || nearest.similarity < NEAR_DUPLICATE_SIMILARITY) {
+      await trx
+        .insertInto('memory_events')
+        .values({
+          memory_id: memoryId,
+          action: 'kept',
+          related_memory_id: nearest?.id ?? null,
+          similarity: nearest ? similarityForEvent(nearest.similarity) : null,
+          reason: nearest ? 'its nearest current memory is not a near-duplicate' : 'no other current memory of its scope to compare with',
+        })
+        .execute();
+      return { outcome: 'kept', similarity: nearest?.similarity ?? null };
+    }
 
     // Both rows locked in one order (no deadlock with the other memory's job), then checked again.
     const pair = await trx
@@ -242,7 +260,7 @@ export async function settleNearDuplicate(db: Database, memoryId: string): Promi
       (typeof pair)[number],
       (typeof pair)[number],
     ];
-    const similarity = Math.min(1, nearest.similarity).toFixed(5);
+    const similarity = similarityForEvent(nearest.similarity);
     await trx.updateTable('memories').set({ updated_at: sql<Date>`now()` }).where('id', '=', older.id).execute();
     await trx.updateTable('memories').set({ superseded_at: sql<Date>`now()`, superseded_by: older.id }).where('id', '=', newer.id).execute();
     await trx
@@ -254,6 +272,33 @@ export async function settleNearDuplicate(db: Database, memoryId: string): Promi
       .execute();
     return { outcome: 'merged', into: older.id, similarity: nearest.similarity };
   });
+}
+
+/** Where the decisions after an embedding stand for one current memory embedded by the model. */
+export interface MemorySettlement {
+  id: string;
+  /** The near-duplicate check kept it (a 'kept' event): settleNearDuplicate need not run again. */
+  settled: boolean;
+  /** The contradiction review has run on it (a 'reviewed' event). */
+  reviewed: boolean;
+}
+
+/**
+ * For the current memories among `ids` embedded by `model`: whether the near-duplicate
+ * check and the review have run. Read from the recorded decisions, so an embed job
+ * that runs again after its vectors were written (a failure between the write and
+ * the check, or before the review was queued) finishes what is left.
+ */
+export async function memorySettlement(db: Database, ids: readonly string[], model: string): Promise<MemorySettlement[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await sql<MemorySettlement>`
+    SELECT m.id,
+           EXISTS (SELECT 1 FROM memory_events e WHERE e.memory_id = m.id AND e.action = 'kept') AS settled,
+           EXISTS (SELECT 1 FROM memory_events e WHERE e.memory_id = m.id AND e.action = 'reviewed') AS reviewed
+    FROM memories m
+    WHERE m.id = ANY(${[...ids]}::uuid[]) AND m.superseded_at IS NULL AND m.embedding_model = ${model}
+    ORDER BY m.id`.execute(db);
+  return rows;
 }
 
 /** Memories below this cosine similarity to the message are not offered to a turn, however few are left. */
@@ -312,8 +357,8 @@ export async function recallRelevantMemories(
     .slice(0, options.k);
 }
 
-/** Current memories a person sees: the team's and their own, newest first. */
-export async function listMemories(db: Database, input: { userId: string; limit?: number }): Promise<Memory[]> {
+/** Current memories a person sees: the team's and their own (the team's alone for a null userId), newest first. */
+export async function listMemories(db: Database, input: { userId: string | null; limit?: number }): Promise<Memory[]> {
   const rows = await db
     .selectFrom('memories')
     .select(columns)
@@ -326,8 +371,8 @@ export async function listMemories(db: Database, input: { userId: string; limit?
   return rows.map(presentMemory);
 }
 
-/** A current memory the person may see (the team's or their own), or undefined. */
-export async function getVisibleMemory(db: Database, input: { id: string; userId: string }): Promise<Memory | undefined> {
+/** A current memory the person may see (the team's or their own; the team's alone for a null userId), or undefined. */
+export async function getVisibleMemory(db: Database, input: { id: string; userId: string | null }): Promise<Memory | undefined> {
   const row = await db
     .selectFrom('memories')
     .select(columns)

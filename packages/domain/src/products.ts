@@ -242,12 +242,6 @@ export function productEmbeddingKey(product: { name: string; description: string
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Products without a vector of `model` (none yet, or one of another model), by id. */
-export async function productsToEmbed(db: Database, model: string): Promise<string[]> {
-  const rows = await db.selectFrom('products').select('id').where(sql<boolean>`embedding_model IS DISTINCT FROM ${model}`).orderBy('id').execute();
-  return rows.map((r) => r.id);
-}
-
 export interface ProductSearchHit extends Product {
   /** Reciprocal rank fusion over the two sides (see search/hybrid.ts); higher is better. */
   score: number;

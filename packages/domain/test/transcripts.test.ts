@@ -1,4 +1,4 @@
-import { AppError, Decimal, TRANSCRIPT_CHUNK_DEFAULTS, chunkTranscript, parseTranscript } from '../src';
+import { AppError, Decimal, TRANSCRIPT_CHUNK_DEFAULTS, chunkTranscript, parseTranscript, transcriptDuration } from '../src';
 import type { TranscriptCue } from '../src';
 
 /** The AppError a call throws, so a test can look at its status and message. */
@@ -257,5 +257,16 @@ describe('chunkTranscript', () => {
       'targetTokens must be a positive integer no larger than maxTokens',
       'overlapTokens must be a whole number below targetTokens',
     ]);
+  });
+});
+
+describe('transcriptDuration', () => {
+  it("when a transcript has times, then its duration is the latest cue end, exactly; plain text has none", () => {
+    const srt = '1\n00:00:01,000 --> 00:00:04,500\nHello\n\n2\n01:02:03,450 --> 01:02:09,5\nBye\n';
+    expect(transcriptDuration(parseTranscript('srt', srt))).toBe('3729.5');
+    const vtt = 'WEBVTT\n\n00:00.000 --> 00:10.000\nA long first cue\n\n00:02.000 --> 00:03.250\nOverlapping, ends earlier\n';
+    expect(transcriptDuration(parseTranscript('vtt', vtt))).toBe('10');
+    expect(transcriptDuration(parseTranscript('txt', 'One paragraph.\n\nAnother.'))).toBeNull();
+    expect(transcriptDuration([])).toBeNull();
   });
 });

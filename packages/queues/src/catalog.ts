@@ -93,8 +93,8 @@ export const jobIds = {
   embedMemory: (memoryId: string) => `embed-memory-${memoryId}`,
   /** The product with the key of the text it is embedded by (productEmbeddingKey): an unchanged product adds nothing. */
   embedProduct: (productId: string, textKey: string) => `embed-product-${productId}-${textKey}`,
-  /** A re-embedding backfill's batch: the key of its model and ids, so a restart re-queues nothing still kept. */
-  embedProductBatch: (batchKey: string) => `embed-products-${batchKey}`,
+  /** A backfill's batch of one kind: the key of its kind, model and ids, so a restart re-queues nothing still kept. */
+  embedBackfillBatch: (kind: string, batchKey: string) => `embed-backfill-${kind}-${batchKey}`,
   reviewMemory: (memoryId: string) => `review-memory-${memoryId}`,
   /** One slot of a task. The instant is written in ISO 8601 basic format: BullMQ reserves ":" in job ids. */
   runTask: (taskId: string, dueAt: Date) => `run-task-${taskId}-${basicInstant(dueAt)}`,

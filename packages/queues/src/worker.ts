@@ -41,6 +41,17 @@ export interface ManagedWorker {
   close(deadlineMs: number): Promise<void>;
 }
 
+/**
+ * Whether a failure, as a worker's 'failed' event reports it, is the job's last: it
+ * was unrecoverable or spent its last attempt, so the queue will not run it again.
+ * A listener that must settle what the job leaves behind (a row it marked as in
+ * progress) acts on these only.
+ */
+export function isFinalFailure(job: Job | undefined, err: Error): boolean {
+  // attemptsMade counts this attempt already; a job that is gone (no `job`) is not retried either.
+  return !job || err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+}
+
 export function createWorker<Q extends QueueName>(
   queue: Q,
   handlers: Handlers<Q>,
@@ -121,8 +132,7 @@ export function createWorker<Q extends QueueName>(
   });
   worker.on('failed', (job, err) => {
     logger.warn({ jobId: job?.id, job: job?.name, attempt: job?.attemptsMade, err: { message: err.message } }, 'job failed');
-    // attemptsMade counts this attempt already; a job that is gone (no `job`) is not retried either.
-    const final = !job || err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const final = isFinalFailure(job, err);
     metrics.failures.inc({ queue, job: jobLabel(job?.name), final: String(final) });
     if (final) reportError(err, { queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade });
   });

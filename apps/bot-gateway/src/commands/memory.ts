@@ -1,6 +1,7 @@
 import { createMemory, forgetMemory, getVisibleMemory, listMemories, MAX_MEMORY_LENGTH } from '@dealdome/domain';
 import type { Memory } from '@dealdome/domain';
 import { clip, esc } from '../html';
+import type { MemberContext } from '../context';
 import type { Command } from './registry';
 
 /** Buttons offered by /forget: Telegram keyboards stay usable at about this many rows. */
@@ -9,12 +10,19 @@ const LISTED_MEMORIES = 30;
 
 const scopeLabel = (memory: Memory) => (memory.scope === 'team' ? 'team' : 'only you');
 
+/**
+ * Whose personal memories a chat may show besides the team's: the member's own in a
+ * private chat, nobody's in a group, where every reply is read by everyone.
+ */
+const visibleOwner = (ctx: MemberContext): string | null => (ctx.isPrivate ? ctx.member.id : null);
+const groupNote = (ctx: MemberContext) => (ctx.isPrivate ? '' : ' Your personal memories are shown only in a private chat with me.');
+
 export const memoryCommands: Command[] = [
   {
     name: 'remember',
     usage: 'text',
     description: 'keep something in the team’s long-term memory',
-    handle: async (ctx, args) => {
+    handle: async (ctx, args, _invokedAs, source) => {
       const text = args.trim();
       if (text === '') {
         await ctx.reply('What should I remember? For example: /remember Our supplier ships on Tuesdays.');
@@ -25,12 +33,21 @@ export const memoryCommands: Command[] = [
         return;
       }
       await ctx.transaction(async (trx) => {
-        const { memory, refreshed } = await createMemory(trx, { id: ctx.rowId('memory'), scope: 'team', userId: null, kind: 'fact', content: text });
-        if (refreshed) {
-          await ctx.reply(`I already remember that for the team: “${esc(clip(memory.content, 300))}” — kept once, marked as fresh.`, { db: trx });
-          return;
-        }
-        await ctx.reply(`Remembered for the team: “${esc(clip(memory.content, 300))}”`, { db: trx });
+        const { memory, refreshed } = await createMemory(trx, {
+          id: ctx.rowId('memory'),
+          scope: 'team',
+          userId: null,
+          kind: 'fact',
+          content: text,
+          sourceMessageId: source.messageId,
+        });
+        await ctx.reply(
+          refreshed
+            ? `I already remember that for the team: “${esc(clip(memory.content, 300))}” — kept once, marked as fresh.`
+            : `Remembered for the team: “${esc(clip(memory.content, 300))}”`,
+          { db: trx },
+        );
+        // Refreshed too: the worker skips a memory that has its vector and embeds one whose first job never ran.
         ctx.queueMemoryEmbedding(memory.id);
       });
     },
@@ -39,24 +56,24 @@ export const memoryCommands: Command[] = [
     name: 'memories',
     description: 'list what is remembered (the team’s and yours)',
     handle: async (ctx) => {
-      const memories = await listMemories(ctx.db, { userId: ctx.member.id, limit: LISTED_MEMORIES });
+      const memories = await listMemories(ctx.db, { userId: visibleOwner(ctx), limit: LISTED_MEMORIES });
       if (memories.length === 0) {
-        await ctx.reply('Nothing is remembered yet. Use /remember to add something.');
+        await ctx.reply(`Nothing is remembered yet. Use /remember to add something.${groupNote(ctx)}`);
         return;
       }
       const lines = memories.map(
         (m, i) => `${i + 1}. ${esc(clip(m.content, 200))} <i>(${scopeLabel(m)}, ${m.createdAt.toISOString().slice(0, 10)})</i>`,
       );
-      await ctx.reply([`<b>Memories</b> (newest first)`, ...lines, '', 'Use /forget to remove one.'].join('\n'));
+      await ctx.reply([`<b>Memories</b> (newest first)`, ...lines, '', `Use /forget to remove one.${groupNote(ctx)}`].join('\n'));
     },
   },
   {
     name: 'forget',
     description: 'remove a memory (pick it, then confirm)',
     handle: async (ctx) => {
-      const memories = await listMemories(ctx.db, { userId: ctx.member.id, limit: FORGET_CHOICES });
+      const memories = await listMemories(ctx.db, { userId: visibleOwner(ctx), limit: FORGET_CHOICES });
       if (memories.length === 0) {
-        await ctx.reply('Nothing is remembered, so there is nothing to forget.');
+        await ctx.reply(`Nothing is remembered, so there is nothing to forget.${groupNote(ctx)}`);
         return;
       }
       const lines = memories.map((m, i) => `${i + 1}. ${esc(clip(m.content, 120))}`);
@@ -74,7 +91,7 @@ export const memoryCommands: Command[] = [
         await ctx.reply('Nothing was forgotten.');
         return;
       }
-      const memory = memoryId ? await getVisibleMemory(ctx.db, { id: memoryId, userId: ctx.member.id }) : undefined;
+      const memory = memoryId ? await getVisibleMemory(ctx.db, { id: memoryId, userId: visibleOwner(ctx) }) : undefined;
       if (!memory) {
         await ctx.reply('That memory is already gone.');
         return;

@@ -14,7 +14,8 @@ export interface Command {
   /** The arguments as /help shows them, such as "[today|yesterday]". */
   usage?: string;
   description: string;
-  handle(ctx: MemberContext, args: string, invokedAs: string): Promise<void>;
+  /** `source`: the stored message that carried the command. */
+  handle(ctx: MemberContext, args: string, invokedAs: string, source: { messageId: string }): Promise<void>;
   onCallback?(ctx: MemberContext, action: string, value: string): Promise<void>;
 }
 

@@ -12,6 +12,7 @@ import {
   createScheduledTask,
   deleteScheduledTask,
   findStoreByName,
+  isPrivateChat,
   listDailyFinancials,
   listFixedCosts,
   listProducts,
@@ -225,7 +226,7 @@ export const remember: AgentTool = defineTool({
   name: 'remember',
   description:
     'Stores something to remember for later conversations: a fact, decision, preference or context. ' +
-    'Team memories are seen by everyone; personal ones only by the person asking. Write it as one self-contained sentence.',
+    'Team memories are seen by everyone; personal ones only by the person asking, and only in a private chat with them. Write it as one self-contained sentence.',
   input: z.object({
     content: z.string().trim().min(1).max(2000),
     kind: z.enum(memoryKinds).default('fact'),
@@ -235,6 +236,13 @@ export const remember: AgentTool = defineTool({
     if (input.scope === 'personal' && !ctx.person) {
       throw new AppError(400, 'no_person', 'This conversation has no linked person, so only team memories can be stored.');
     }
+    if (input.scope === 'personal' && !isPrivateChat(ctx.chatId)) {
+      throw new AppError(
+        400,
+        'personal_memory_in_group',
+        'Personal memories are kept only in a private chat with the person: everyone in this group sees the replies. Store it for the team, or ask them to tell you in a private chat.',
+      );
+    }
     const { memory, refreshed } = await createMemory(ctx.db, {
       scope: input.scope === 'personal' ? 'user' : 'team',
       userId: input.scope === 'personal' ? ctx.person!.id : null,
@@ -242,7 +250,9 @@ export const remember: AgentTool = defineTool({
       content: input.content,
       sourceMessageId: ctx.sourceMessageId,
     });
-    if (!refreshed) ctx.effects.memories.push(memory.id);
+    // A refreshed memory is queued too: the worker skips it if it has its vector, and embeds it if
+    // the job of its first telling never ran (a turn stopped between storing it and queueing it).
+    ctx.effects.memories.push(memory.id);
     return { remembered: memory.content, scope: input.scope, kind: memory.kind, ...(refreshed && { alreadyRemembered: true }) };
   },
 });
@@ -257,7 +267,9 @@ export const recall: AgentTool = defineTool({
     limit: z.number().int().min(1).max(25).default(10),
   }),
   run: async (input, ctx: AgentToolContext) => {
-    const memories = await recallMemories(ctx.db, { userId: ctx.person?.id ?? null, limit: input.limit, ...(input.query ? { query: input.query } : {}) });
+    // In a group only the team's: a person's own memories would be read out to everyone.
+    const userId = isPrivateChat(ctx.chatId) ? (ctx.person?.id ?? null) : null;
+    const memories = await recallMemories(ctx.db, { userId, limit: input.limit, ...(input.query ? { query: input.query } : {}) });
     return {
       memories: memories.map((m) => ({
         content: m.content,

@@ -226,6 +226,20 @@ function parseCues(format: 'srt' | 'vtt', lines: readonly string[]): TranscriptC
   return cues;
 }
 
+/**
+ * How long a timed transcript runs: the latest end of its cues, in seconds as
+ * parseTranscript writes them ("754.5"). Null for plain text, which has no times.
+ * What a video without a duration of its own is given once its transcript is read.
+ */
+export function transcriptDuration(cues: readonly TranscriptCue[]): string | null {
+  let latest: string | null = null;
+  for (const { end } of cues) {
+    // At most 7 whole digits and 3 decimals: a double compares them exactly.
+    if (end !== null && (latest === null || Number(end) > Number(latest))) latest = end;
+  }
+  return latest;
+}
+
 /** SRT has no markup of its own; players honour a few HTML tags and ASS overrides ({\an8}). */
 function cleanSrtText(lines: readonly string[]): string {
   return squeeze(

@@ -16,7 +16,8 @@ import type { TranscriptFormat } from './transcripts';
  * with the reason. Transcripts arrive as uploads in Telegram or through the API.
  * Through the API (createVideo) the transcript is read before anything is stored, so
  * an unreadable one is refused with the line at fault instead of becoming a failed
- * video.
+ * video. Both ways store through storeVideo, which holds every transcript to
+ * MAX_TRANSCRIPT_CHARACTERS.
  */
 
 export const videoSources = ['upload', 'telegram', 'api', 'cli'] as const;
@@ -171,6 +172,54 @@ function selectVideos(db: Database) {
     ]);
 }
 
+/** Whether a transcript is longer than a video may hold (MAX_TRANSCRIPT_CHARACTERS, counted as the API counts them). */
+export const transcriptTooLong = (transcript: string): boolean => transcript.length > MAX_TRANSCRIPT_CHARACTERS;
+
+/** A video row as storeVideo writes it. */
+export interface VideoRecord {
+  /** Given by a caller that must store the video once per id (an upload's id derives from its Telegram update). */
+  id?: string;
+  title: string;
+  url: string | null;
+  durationSeconds?: string | null;
+  source: VideoSource;
+  format: TranscriptFormat;
+  transcript: string;
+  createdBy: string | null;
+}
+
+/**
+ * Stores a video, `pending`, for the ingest job: the one way a transcript enters the
+ * knowledge base, whether posted to the API or uploaded to the bot. A transcript over
+ * MAX_TRANSCRIPT_CHARACTERS is refused (400 on `transcript`) and nothing is stored.
+ * With an `id`, a second call with the same id stores nothing more. Returns the id.
+ */
+export async function storeVideo(db: Database, video: VideoRecord): Promise<string> {
+  if (transcriptTooLong(video.transcript)) {
+    const message = `is longer than ${MAX_TRANSCRIPT_CHARACTERS} characters`;
+    throw invalid({ transcript: [message] }, `The transcript ${message}.`);
+  }
+  const values = {
+    ...(video.id !== undefined && { id: video.id }),
+    title: video.title,
+    url: video.url,
+    duration_seconds: video.durationSeconds ?? null,
+    source: video.source,
+    transcript_format: video.format,
+    transcript: video.transcript,
+    created_by: video.createdBy,
+  };
+  if (video.id === undefined) {
+    return (await db.insertInto('videos').values(values).returning('id').executeTakeFirstOrThrow()).id;
+  }
+  await db
+    .insertInto('videos')
+    .values(values)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  return video.id;
+}
+
 /**
  * Reads the transcript (in `format`, or the one detectTranscriptFormat finds) and
  * stores the video, `pending`, for the ingest job. A transcript that cannot be read
@@ -184,19 +233,15 @@ export async function createVideo(db: Database, input: NewVideo, createdBy: stri
     if (err instanceof AppError) throw unprocessable(`${err.message} (read as ${format})`, err.fieldErrors);
     throw err;
   }
-  const { id } = await db
-    .insertInto('videos')
-    .values({
-      title: input.title,
-      url: input.url ?? null,
-      duration_seconds: input.durationSeconds ?? null,
-      source: input.source,
-      transcript_format: format,
-      transcript: input.transcript,
-      created_by: createdBy,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const id = await storeVideo(db, {
+    title: input.title,
+    url: input.url ?? null,
+    durationSeconds: input.durationSeconds ?? null,
+    source: input.source,
+    format,
+    transcript: input.transcript,
+    createdBy,
+  });
   return getVideo(db, id);
 }
 

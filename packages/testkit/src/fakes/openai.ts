@@ -80,6 +80,7 @@ export class FakeOpenAI {
   private readonly closing = new AbortController();
   private readonly recorder = new Recorder<RecordedOpenAIRequest>();
   private readonly injected: { error: OpenAIErrorSpec; remaining: number }[] = [];
+  private readonly refused: string[] = [];
   private readonly holds: ((request: RecordedOpenAIRequest) => void)[] = [];
 
   private constructor(server: LoopbackServer, options: FakeOpenAIOptions) {
@@ -104,6 +105,16 @@ export class FakeOpenAI {
 
   waitForRequest(predicate: (request: RecordedOpenAIRequest) => boolean, timeoutMs = 5000): Promise<RecordedOpenAIRequest> {
     return this.recorder.waitFor(predicate, timeoutMs, (all) => `${all.length} request(s) received`);
+  }
+
+  /**
+   * Every request with an input containing `fragment` is refused (400) as the API
+   * refuses an input longer than the model takes: what a client sees when the API's
+   * tokenizer counts more tokens in a text than the client's own estimate did.
+   */
+  refuseInputsContaining(fragment: string): this {
+    this.refused.push(fragment);
+    return this;
   }
 
   /** The next `times` requests fail with this error. */
@@ -234,7 +245,7 @@ export class FakeOpenAI {
     for (const [index, input] of inputs.entries()) {
       const tokens = approximateTokens(input);
       if (tokens === 0) return invalid(`Invalid 'input[${index}]': empty string.`, `input[${index}]`, 'empty_string');
-      if (tokens > OPENAI_MAX_TOKENS_PER_INPUT) {
+      if (tokens > OPENAI_MAX_TOKENS_PER_INPUT || (typeof input === 'string' && this.refused.some((f) => input.includes(f)))) {
         return invalid(
           `Invalid 'input[${index}]': maximum input length is ${OPENAI_MAX_TOKENS_PER_INPUT} tokens.`,
           `input[${index}]`,
