@@ -203,6 +203,26 @@ describe('finance-api product search', () => {
       expect((await search('q=trampoline')).hits).toEqual([]);
     });
 
+    it('when a product search runs, then a search_metrics row records it with its target, person and timings', async () => {
+      const searcher = await api.userWithToken('viewer');
+      const answer = await search(`q=${encodeURIComponent('bamboo desk organiser')}&storeId=${nordic}`, searcher.accessToken);
+      expect(answer.hits.length).toBeGreaterThan(0);
+      const rows = await api.db.selectFrom('search_metrics').selectAll().where('user_id', '=', searcher.user.id).execute();
+      expect(rows).toEqual([
+        expect.objectContaining({
+          target: 'products',
+          query: 'bamboo desk organiser',
+          mode: 'hybrid',
+          embedding_model: local.model,
+          result_count: answer.hits.length,
+        }),
+      ]);
+      const [row] = rows;
+      expect(Number(row!.top_similarity)).toBeGreaterThanOrEqual(relevanceFloor(local.model));
+      expect(Number(row!.top_score)).toBeCloseTo(answer.hits[0]!.score as number, 6);
+      expect(Number(row!.latency_ms)).toBeGreaterThanOrEqual(Number(row!.database_ms) + Number(row!.embedding_ms) - 0.01);
+    });
+
     it('when a store or status is given, then only its products come back', async () => {
       const q = `q=${encodeURIComponent('bamboo desk organiser')}`;
       const everywhere = (await search(q)).hits.filter((h) => h.sku === 'BDO-01');

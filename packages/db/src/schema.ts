@@ -321,6 +321,7 @@ export interface SearchMetrics {
   mode: string;
   query: string;
   result_count: number;
+  target: Generated<string>;
   top_score: Numeric | null;
   top_similarity: Numeric | null;
   user_id: string | null;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { conflict, invalid, notFound, unprocessable } from './errors';
 import { decodeCursor, toPage } from './pagination';
 import type { Page, PageQuery } from './pagination';
-import { anyTermQuery, rankHybrid, relevanceFloor } from './search/hybrid';
+import { anyTermQuery, rankHybrid, recordSearch, relevanceFloor } from './search/hybrid';
 import type { QueryEmbedder } from './search/hybrid';
 import { currency, isoDate, money, presentMoney, uuid } from './values';
 
@@ -266,6 +266,8 @@ export interface ProductSearchOptions {
   embedTimeoutMs?: number;
   /** Told why the query could not be embedded (the search goes on with its words). */
   onEmbeddingFailure?: (err: unknown) => void;
+  /** Who searched, recorded with the search in search_metrics. */
+  userId?: string | null;
 }
 
 const PRODUCT_EMBED_TIMEOUT_MS = 5000;
@@ -296,7 +298,7 @@ function skuTerms(q: string): { exact: string[]; prefixes: string[] } {
  * shares words with, fused by reciprocal rank. The text side puts a SKU named whole
  * first, then word matches (name and SKU above description), then SKUs the query
  * begins; so a SKU is found however far its vector is. Filtered by store and status
- * on both sides. Not recorded in search_metrics, which describes knowledge searches.
+ * on both sides. Every search writes a search_metrics row (target 'products').
  */
 export async function searchProducts(
   db: Database,
@@ -304,12 +306,15 @@ export async function searchProducts(
   query: z.infer<typeof productSearchQuery>,
   options: ProductSearchOptions = {},
 ): Promise<ProductSearchResult> {
+  const started = performance.now();
   let queryVector: number[] | null = null;
   try {
     [queryVector = null] = await provider.embed([query.q], { signal: AbortSignal.timeout(options.embedTimeoutMs ?? PRODUCT_EMBED_TIMEOUT_MS) });
   } catch (err) {
     options.onEmbeddingFailure?.(err);
   }
+  const embeddingMs = performance.now() - started;
+  const dbStarted = performance.now();
   const filters = [
     ...(query.storeId ? [sql<boolean>`p.store_id = ${query.storeId}`] : []),
     ...(query.status ? [sql<boolean>`p.status = ${query.status}`] : []),
@@ -320,7 +325,7 @@ export async function searchProducts(
   const skuExact = sql<boolean>`lower(p.sku) = ANY(${sku.exact}::text[])`;
   const words = sql`to_tsquery('english', ${tsquery}::text)`;
 
-  const { vector, chosen } = await rankHybrid(
+  const { vector, chosen, topSimilarity } = await rankHybrid(
     db,
     { queryVector, model: provider.model, limit: query.limit },
     {
@@ -343,6 +348,7 @@ export async function searchProducts(
 
   const floor = relevanceFloor(provider.model);
   const rows = chosen.length ? await db.selectFrom('products').select(columns).where('id', 'in', chosen.map((c) => c.id)).execute() : [];
+  const databaseMs = performance.now() - dbStarted;
   const byId = new Map(rows.map((r) => [r.id, r]));
   const hits = chosen.flatMap(({ id, ranked }): ProductSearchHit[] => {
     // A product deleted between the two reads is left out.
@@ -352,6 +358,18 @@ export async function searchProducts(
     const similar = ranked.similarity !== null && ranked.similarity >= floor ? ranked.similarity : null;
     const matchedBy = similar === null ? 'text' : ranked.textRank === null ? 'vector' : 'both';
     return [{ ...present(row), score: ranked.score, vectorSimilarity: similar, textRank: ranked.textRank, matchedBy }];
+  });
+  await recordSearch(db, {
+    target: 'products',
+    query: query.q,
+    model: vector === null ? null : provider.model,
+    userId: options.userId ?? null,
+    hits: hits.length,
+    topScore: hits[0]?.score ?? null,
+    topSimilarity,
+    embeddingMs: vector === null ? null : embeddingMs,
+    databaseMs,
+    totalMs: performance.now() - started,
   });
   return { model: provider.model, mode: vector === null ? 'fulltext' : 'hybrid', hits };
 }

@@ -107,9 +107,10 @@ export function productRoutes(api: Api, db: Database, producer: Producer, embedd
     status: 200,
     response: productSearchOutput,
     csv: { filename: 'product-search', rows: (answer) => answer.hits, row: productHitOutput },
-    handle: async ({ query }, { req }) => {
+    handle: async ({ query }, { req, res }) => {
       const { model, hits } = await searchProducts(db, embeddings, query, {
         onEmbeddingFailure: (err) => req.log.warn({ err, model: embeddings.model }, 'embedding the query failed; searching its words only'),
+        userId: actorId(res),
       });
       return { query: query.q, model, hits };
     },

@@ -2,7 +2,7 @@ import type { Database } from '@dealdome/db';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { AgentName } from '../conversations';
-import { anyTermQuery, rankHybrid, similarityForStorage } from '../search/hybrid';
+import { anyTermQuery, rankHybrid, recordSearch } from '../search/hybrid';
 import type { HybridRankOptions } from '../search/hybrid';
 import { formatVideoTime } from '../turns';
 import type { KnowledgeHit } from '../turns';
@@ -144,21 +144,18 @@ export async function hybridKnowledgeSearch(
 
   const embeddingMs = vector === null ? null : (options.embeddingMs ?? null);
   const timings: KnowledgeSearchTimings = { embeddingMs, databaseMs, totalMs: (embeddingMs ?? 0) + performance.now() - started };
-  await db
-    .insertInto('search_metrics')
-    .values({
-      query: options.query.slice(0, 1000),
-      mode: vector === null ? 'fulltext' : 'hybrid',
-      agent: options.agent ?? null,
-      user_id: options.userId ?? null,
-      result_count: hits.length,
-      top_score: hits[0] ? hits[0].score.toFixed(6) : null,
-      latency_ms: timings.totalMs.toFixed(3),
-      embedding_model: vector === null ? null : options.model,
-      embedding_ms: embeddingMs === null ? null : embeddingMs.toFixed(3),
-      database_ms: databaseMs.toFixed(3),
-      top_similarity: topSimilarity === null ? null : similarityForStorage(topSimilarity),
-    })
-    .execute();
+  await recordSearch(db, {
+    target: 'knowledge',
+    query: options.query,
+    model: vector === null ? null : options.model,
+    agent: options.agent ?? null,
+    userId: options.userId ?? null,
+    hits: hits.length,
+    topScore: hits[0]?.score ?? null,
+    topSimilarity,
+    embeddingMs,
+    databaseMs,
+    totalMs: timings.totalMs,
+  });
   return { hits, timings };
 }

@@ -186,6 +186,47 @@ export async function rankHybrid(db: Database, options: HybridRankOptions, sides
 /** A similarity as NUMERIC(7,6) stores it: float rounding can put an identical vector a hair above 1. */
 export const similarityForStorage = (similarity: number) => Math.min(1, Math.max(-1, similarity)).toFixed(6);
 
+/** One search as search_metrics records it (see recordSearch). */
+export interface SearchRecord {
+  target: 'knowledge' | 'products';
+  query: string;
+  /** The model that embedded the query; null when the search ran on its words alone. */
+  model: string | null;
+  agent?: string | null;
+  userId?: string | null;
+  hits: number;
+  topScore: number | null;
+  topSimilarity: number | null;
+  embeddingMs: number | null;
+  databaseMs: number;
+  totalMs: number;
+}
+
+/**
+ * Writes a search's search_metrics row: mode 'hybrid' ('fulltext' without a query
+ * vector), hit count, best fused score, the nearest row's similarity, and where the
+ * time went. Knowledge and product search both record every search.
+ */
+export async function recordSearch(db: Database, search: SearchRecord): Promise<void> {
+  await db
+    .insertInto('search_metrics')
+    .values({
+      target: search.target,
+      query: search.query.slice(0, 1000),
+      mode: search.model === null ? 'fulltext' : 'hybrid',
+      agent: search.agent ?? null,
+      user_id: search.userId ?? null,
+      result_count: search.hits,
+      top_score: search.topScore === null ? null : search.topScore.toFixed(6),
+      latency_ms: search.totalMs.toFixed(3),
+      embedding_model: search.model,
+      embedding_ms: search.embeddingMs === null ? null : search.embeddingMs.toFixed(3),
+      database_ms: search.databaseMs.toFixed(3),
+      top_similarity: search.topSimilarity === null ? null : similarityForStorage(search.topSimilarity),
+    })
+    .execute();
+}
+
 /** What embeds a query: any EmbeddingProvider of @dealdome/ai (which depends on this package) fits. */
 export interface QueryEmbedder {
   readonly model: string;
