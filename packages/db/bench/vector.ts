@@ -197,8 +197,6 @@ function shapes(random: () => number): Record<'topics' | 'isotropic', () => Shap
 }
 
 const TARGET = { recall: 0.95, p95Ms: 5, qpsRatio: 3 };
-/** Recall within this of HNSW's counts as "equal" when IVFFlat's QPS is compared. */
-const EQUAL_RECALL = 0.005;
 
 const UNFILTERED = `SELECT id FROM memories ORDER BY embedding <=> $1::vector LIMIT ${K}`;
 // What a person may see (packages/domain/src/memories.ts): the team's memories and their own.
@@ -592,25 +590,43 @@ function percentile(samples: number[], q: number): number {
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
-/** The fastest IVFFlat row (same filter) whose recall equals the HNSW row's, or the most accurate one when none does. */
-function ivfflatAtEqualRecall(rows: Row[], hnsw: Row): { row: Row; reached: boolean } | undefined {
+/**
+ * IVFFlat's QPS (4 clients, same filter) at the HNSW row's recall exactly. Its probes
+ * settings are steps, and which one lands near HNSW's recall moves with each k-means
+ * build; but a mix of two settings reaches any recall between theirs — a share of the
+ * queries with fewer probes, the rest with more — at the same mix of their times per
+ * query. So the comparison is the best IVFFlat can do at that recall: a setting that
+ * reaches it, or a mix of one below and one above it, whichever is faster; one probe
+ * when even that beats HNSW's recall; the most accurate setting, and a lower bound on
+ * the ratio, when none reaches it.
+ */
+function ivfflatAtRecall(rows: Row[], hnsw: Row): { qps: number; basis: string; reached: boolean } | undefined {
   const ivf = rows.filter((r) => r.method === 'IVFFlat' && r.filtered === hnsw.filtered);
-  const equal = ivf.filter((r) => r.recall >= hnsw.recall - EQUAL_RECALL).sort((a, b) => b.qps4 - a.qps4)[0];
-  if (equal) return { row: equal, reached: true };
-  const best = [...ivf].sort((a, b) => b.recall - a.recall)[0];
-  return best && { row: best, reached: false };
+  if (ivf.length === 0) return undefined;
+  const options: { qps: number; basis: string }[] = ivf.filter((r) => r.recall >= hnsw.recall).map((r) => ({ qps: r.qps4, basis: r.label }));
+  for (const lo of ivf.filter((r) => r.recall < hnsw.recall)) {
+    for (const hi of ivf.filter((r) => r.recall >= hnsw.recall)) {
+      const share = (hi.recall - hnsw.recall) / (hi.recall - lo.recall);
+      const qps = 1 / (share / lo.qps4 + (1 - share) / hi.qps4);
+      options.push({ qps, basis: `${Math.round(share * 100)} % at ${lo.label.replace('lists=100, ', '')}, ${Math.round((1 - share) * 100)} % at ${hi.label.replace('lists=100, ', '')}: ${qps.toFixed(0)} QPS` });
+    }
+  }
+  const best = options.sort((a, b) => b.qps - a.qps)[0];
+  if (best) return { ...best, reached: true };
+  const accurate = [...ivf].sort((a, b) => b.recall - a.recall)[0]!;
+  return { qps: accurate.qps4, basis: `${accurate.label}, which stops at recall ${accurate.recall.toFixed(3)}`, reached: false };
 }
 
 function meetsTarget(rows: Row[], r: Row): { meets: boolean; ratio?: string; reasons: string[] } {
   const reasons: string[] = [];
   if (r.recall < TARGET.recall) reasons.push(`recall ${r.recall.toFixed(3)}`);
   if (r.p95 > TARGET.p95Ms) reasons.push(`p95 ${r.p95} ms`);
-  const ivf = ivfflatAtEqualRecall(rows, r);
+  const ivf = ivfflatAtRecall(rows, r);
   let ratio: string | undefined;
   if (ivf) {
-    const x = r.qps4 / ivf.row.qps4;
+    const x = r.qps4 / ivf.qps;
     // When no probes setting reaches HNSW's recall, more probes would only be slower: the ratio is a lower bound.
-    ratio = `${ivf.reached ? '' : '> '}${x.toFixed(1)}× (vs ${ivf.row.label}${ivf.reached ? '' : ', which stops at recall ' + ivf.row.recall.toFixed(3)})`;
+    ratio = `${ivf.reached ? '' : '> '}${x.toFixed(1)}× (vs ${ivf.basis})`;
     if (x < TARGET.qpsRatio) reasons.push(`QPS ${x.toFixed(1)}× IVFFlat's`);
   }
   return { meets: reasons.length === 0, ratio, reasons };
@@ -634,7 +650,7 @@ function table(rows: Row[]): string {
 
 function verdict(rows: Row[]): string {
   const meeting = rows.filter((r) => r.method === 'HNSW' && meetsTarget(rows, r).meets);
-  const target = `Target: HNSW recall@10 ≥ ${TARGET.recall} at p95 ≤ ${TARGET.p95Ms} ms and ≥ ${TARGET.qpsRatio}× IVFFlat's QPS (4 clients) at equal recall (within ${EQUAL_RECALL}).`;
+  const target = `Target: HNSW recall@10 ≥ ${TARGET.recall} at p95 ≤ ${TARGET.p95Ms} ms and ≥ ${TARGET.qpsRatio}× IVFFlat's QPS (4 clients) at equal recall (IVFFlat's probes settings mixed to reach HNSW's recall exactly).`;
   if (meeting.length === 0) return `${target} Met by no row.`;
   return `${target} Met by: ${meeting.map((r) => `HNSW ${r.label}, ${r.filtered ? 'filtered' : 'all'}`).join('; ')}.`;
 }
