@@ -1,15 +1,8 @@
 import type { Job } from 'bullmq';
 import { OpenAIEmbeddingProvider } from '@dealdome/ai';
 import type { EmbeddingProvider } from '@dealdome/ai';
-import { createLogger } from '@dealdome/config';
-import { jobIds, Producer } from '@dealdome/queues';
-import type { ManagedWorker } from '@dealdome/queues';
-import { FakeOpenAI, useTestDatabase, useTestRedis } from '@dealdome/testkit';
-import { Registry } from 'prom-client';
-import { failVideosWhenIngestGivesUp } from '../src/video-failures';
-import { createEmbeddingWorker } from '../src/worker';
-
-const logger = createLogger('embedding-worker-test', { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+import { jobIds } from '@dealdome/queues';
+import { useEmbeddingWorkers } from './support';
 const MODEL = 'text-embedding-3-small';
 
 const SRT = [
@@ -26,58 +19,13 @@ const SRT = [
 const VTT = ['WEBVTT', '', '00:00.000 --> 00:03.250', 'Short and sweet.', '', '01:02:03.500 --> 01:02:07.125', 'That is all.', ''].join('\n');
 
 describe('embedding-worker transcript ingestion', () => {
-  const database = useTestDatabase();
-  const redis = useTestRedis();
-  const db = () => database.handle.db;
-  let fake: FakeOpenAI;
-  let producer: Producer;
-  const workers: ManagedWorker[] = [];
+  const suite = useEmbeddingWorkers({ fakeOpenAI: true });
+  const { db } = suite;
 
-  beforeAll(() => {
-    producer = new Producer(redis.redis, redis.prefix);
-  });
-  beforeEach(async () => {
-    fake = await FakeOpenAI.start();
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.close(2000)));
-    await fake.close();
-  });
-  afterAll(async () => {
-    await producer.close();
-  });
-
-  /** The embeddings worker as the service runs it, with the final-failure listener wired in. */
-  function start(provider: EmbeddingProvider = new OpenAIEmbeddingProvider({ apiKey: 'sk-test', baseURL: fake.baseURL, retry: { baseDelayMs: 5, maxDelayMs: 20 } })) {
-    const managed = createEmbeddingWorker({
-      db: db(),
-      redis: redis.redis,
-      prefix: redis.prefix,
-      provider,
-      logger,
-      registry: new Registry(),
-      concurrency: 4,
-      batchSize: 64,
-      batchWaitMs: 10,
-    });
-    failVideosWhenIngestGivesUp(managed.worker, db(), logger);
-    workers.push(managed);
-    return managed;
-  }
-
-  async function settled(job: Job, timeoutMs = 20_000): Promise<{ state: string; returnvalue: unknown; failedReason: string | undefined }> {
-    const queue = producer.queue('embeddings');
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const state = await queue.getJobState(job.id!);
-      if (state === 'completed' || state === 'failed') {
-        const stored = (await queue.getJob(job.id!))!;
-        return { state, returnvalue: stored.returnvalue, failedReason: stored.failedReason };
-      }
-      if (Date.now() > deadline) throw new Error(`job ${job.id} is still ${state}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+  /** The embeddings worker as the service runs it (it marks a video failed when its ingest job gives up). */
+  const start = (provider: EmbeddingProvider = new OpenAIEmbeddingProvider({ apiKey: 'sk-test', baseURL: suite.openai.baseURL, retry: { baseDelayMs: 5, maxDelayMs: 20 } })) =>
+    suite.start({ provider });
+  const settled = (job: Job, timeoutMs?: number) => suite.settled(job.id!, timeoutMs);
 
   async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
@@ -104,7 +52,7 @@ describe('embedding-worker transcript ingestion', () => {
     return row.id;
   }
 
-  const ingest = (videoId: string) => producer.enqueue('embeddings', 'ingest-transcript', { videoId }, { jobId: jobIds.ingestTranscript(videoId) });
+  const ingest = (videoId: string) => suite.producer.enqueue('embeddings', 'ingest-transcript', { videoId }, { jobId: jobIds.ingestTranscript(videoId) });
   const videoRow = (id: string) => db().selectFrom('videos').select(['status', 'error', 'duration_seconds']).where('id', '=', id).executeTakeFirstOrThrow();
   const chunksOf = (id: string) =>
     db().selectFrom('chunks').select(['content', 'embedding', 'embedding_model']).where('video_id', '=', id).orderBy('chunk_index').execute();
@@ -113,14 +61,14 @@ describe('embedding-worker transcript ingestion', () => {
     start();
     const first = await video({ title: 'Packaging review', transcript: SRT });
     expect((await settled(await ingest(first))).state).toBe('completed');
-    const requestsAfterFirst = fake.requests.length;
+    const requestsAfterFirst = suite.openai.requests.length;
     expect(requestsAfterFirst).toBeGreaterThan(0);
 
     const second = await video({ title: 'Packaging review (re-upload)', transcript: SRT });
     const outcome = await settled(await ingest(second));
 
     expect(outcome).toMatchObject({ state: 'completed', returnvalue: { videoId: second, chunks: 1, embedded: 1 } });
-    expect(fake.requests.length).toBe(requestsAfterFirst);
+    expect(suite.openai.requests.length).toBe(requestsAfterFirst);
     const [original, copy] = [await chunksOf(first), await chunksOf(second)];
     expect(copy).toHaveLength(original.length);
     expect(copy.map((c) => c.embedding_model)).toEqual(original.map(() => MODEL));
@@ -163,7 +111,7 @@ describe('embedding-worker transcript ingestion', () => {
       }
     });
     // Two attempts a second apart instead of the catalog's five with exponential backoff.
-    const job = await producer.queue('embeddings').add('ingest-transcript', { videoId: id }, { jobId: jobIds.ingestTranscript(id), attempts: 2, backoff: { type: 'fixed', delay: 1000 } });
+    const job = await suite.producer.queue('embeddings').add('ingest-transcript', { videoId: id }, { jobId: jobIds.ingestTranscript(id), attempts: 2, backoff: { type: 'fixed', delay: 1000 } });
 
     const outcome = await settled(job);
     expect(outcome).toMatchObject({ state: 'failed', failedReason: 'the embedding provider is down' });
@@ -183,6 +131,6 @@ describe('embedding-worker transcript ingestion', () => {
     const row = await videoRow(id);
     expect(row.status).toBe('failed');
     expect(row.error).toMatch(/^Line 1 of the transcript: a WebVTT file starts with "WEBVTT"/);
-    expect(fake.requests).toHaveLength(0);
+    expect(suite.openai.requests).toHaveLength(0);
   });
 });

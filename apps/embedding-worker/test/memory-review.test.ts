@@ -1,15 +1,10 @@
 import type { Job } from 'bullmq';
 import { createAnthropicClient, LocalHashingEmbeddingProvider } from '@dealdome/ai';
-import { createLogger } from '@dealdome/config';
 import { createUser, recallRelevantMemories } from '@dealdome/domain';
 import { jobIds, Producer } from '@dealdome/queues';
-import type { ManagedWorker } from '@dealdome/queues';
-import { FakeAnthropic, useTestDatabase, useTestRedis } from '@dealdome/testkit';
+import { FakeAnthropic } from '@dealdome/testkit';
 import type { AnthropicAnswer, RecordedAnthropicRequest } from '@dealdome/testkit';
-import { Registry } from 'prom-client';
-import { createEmbeddingWorker } from '../src/worker';
-
-const logger = createLogger('memory-review-test', { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+import { useEmbeddingWorkers } from './support';
 const REVIEW_MODEL = 'claude-haiku-4-5';
 
 /** The user message of a review request: the new memory and the numbered candidates. */
@@ -28,16 +23,14 @@ const verdict = (superseded: { id: string; reason: string }[]): AnthropicAnswer 
 });
 
 describe('memory contradiction review (embedding-worker with Claude configured)', () => {
-  const database = useTestDatabase();
-  const redis = useTestRedis();
-  const db = () => database.handle.db;
+  const suite = useEmbeddingWorkers();
+  const { db } = suite;
   const provider = new LocalHashingEmbeddingProvider();
   let anthropic: FakeAnthropic;
   let producer: Producer;
-  let worker: ManagedWorker | undefined;
 
   beforeAll(() => {
-    producer = new Producer(redis.redis, redis.prefix);
+    producer = suite.producer;
   });
   beforeEach(async () => {
     anthropic = await FakeAnthropic.start();
@@ -45,43 +38,25 @@ describe('memory contradiction review (embedding-worker with Claude configured)'
     await db().deleteFrom('memories').execute();
   });
   afterEach(async () => {
-    await worker?.close(2000);
-    worker = undefined;
     await anthropic.close();
   });
-  afterAll(async () => {
-    await producer.close();
-  });
 
-  function start(options: { review?: boolean } = {}) {
-    worker = createEmbeddingWorker({
-      db: db(),
-      redis: redis.redis,
-      prefix: redis.prefix,
+  /** The worker with Claude reviewing (its review jobs queued through `reviewProducer`, the suite's by default), or without. */
+  function start(options: { review?: boolean; reviewProducer?: Producer } = {}) {
+    return suite.start({
       provider,
-      logger,
-      registry: new Registry(),
-      concurrency: 4,
-      batchSize: 64,
       batchWaitMs: 5,
       ...(options.review !== false && {
-        review: { client: createAnthropicClient({ apiKey: 'sk-ant-review', baseURL: anthropic.url }), model: REVIEW_MODEL, producer },
+        review: {
+          client: createAnthropicClient({ apiKey: 'sk-ant-review', baseURL: anthropic.url }),
+          model: REVIEW_MODEL,
+          producer: options.reviewProducer ?? producer,
+        },
       }),
     });
-    return worker;
   }
 
-  async function settled(jobId: string, timeoutMs = 20_000): Promise<unknown> {
-    const queue = producer.queue('embeddings');
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const state = await queue.getJobState(jobId);
-      if (state === 'completed') return (await queue.getJob(jobId))!.returnvalue;
-      if (state === 'failed') throw new Error(`job ${jobId} failed: ${(await queue.getJob(jobId))!.failedReason}`);
-      if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${state}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+  const settled = (jobId: string, timeoutMs?: number) => suite.finished(jobId, timeoutMs);
 
   /** Stores a memory and runs it through the worker: embedded, de-duplicated, reviewed. */
   async function remember(content: string, userId: string | null = null): Promise<{ id: string; embed: unknown; review: unknown }> {
@@ -92,7 +67,7 @@ describe('memory contradiction review (embedding-worker with Claude configured)'
       .executeTakeFirstOrThrow();
     const job: Job = await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [id] });
     const embed = await settled(job.id!);
-    const review = worker && (embed as { reviews?: number }).reviews ? await settled(jobIds.reviewMemory(id)) : undefined;
+    const review = (embed as { reviews?: number }).reviews ? await settled(jobIds.reviewMemory(id)) : undefined;
     return { id, embed, review };
   }
 
@@ -195,19 +170,9 @@ describe('memory contradiction review (embedding-worker with Claude configured)'
 
   it('when queueing the review fails after the memory was embedded and checked, then the retried job queues it without embedding or checking again', async () => {
     // The review's producer refuses the first review job, as when Redis blinks.
-    const flaky = new Producer(redis.redis, redis.prefix);
+    const flaky = new Producer(suite.redis.redis, suite.redis.prefix);
     jest.spyOn(flaky, 'enqueue').mockRejectedValueOnce(new Error('Redis is unreachable'));
-    worker = createEmbeddingWorker({
-      db: db(),
-      redis: redis.redis,
-      prefix: redis.prefix,
-      provider,
-      logger,
-      concurrency: 2,
-      batchSize: 16,
-      batchWaitMs: 5,
-      review: { client: createAnthropicClient({ apiKey: 'sk-ant-review', baseURL: anthropic.url }), model: REVIEW_MODEL, producer: flaky },
-    });
+    start({ reviewProducer: flaky });
     anthropic.respondWith(() => verdict([]));
     const { id } = await db()
       .insertInto('memories')

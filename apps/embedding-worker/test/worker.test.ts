@@ -2,17 +2,12 @@ import type { Job } from 'bullmq';
 import { LocalHashingEmbeddingProvider, OpenAIEmbeddingProvider } from '@dealdome/ai';
 import type { EmbeddingProvider } from '@dealdome/ai';
 import { toVector } from '@dealdome/db';
-import { createLogger } from '@dealdome/config';
-import { Producer } from '@dealdome/queues';
-import type { ManagedWorker } from '@dealdome/queues';
-import { FakeOpenAI, fakeEmbedding, useTestDatabase, useTestRedis } from '@dealdome/testkit';
+import { fakeEmbedding } from '@dealdome/testkit';
 import { sql } from 'kysely';
-import { Registry } from 'prom-client';
 import { textKey } from '../src/batcher';
 import { writeVectorsFromCache } from '../src/entities';
-import { createEmbeddingWorker } from '../src/worker';
+import { useEmbeddingWorkers } from './support';
 
-const logger = createLogger('embedding-worker-test', { level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const MODEL = 'text-embedding-3-small';
 
 const SRT = [
@@ -27,56 +22,15 @@ const SRT = [
 ].join('\r\n');
 
 describe('embedding-worker', () => {
-  const database = useTestDatabase();
-  const redis = useTestRedis();
-  const db = () => database.handle.db;
-  let fake: FakeOpenAI;
-  let producer: Producer;
-  const workers: ManagedWorker[] = [];
-
-  beforeAll(() => {
-    producer = new Producer(redis.redis, redis.prefix);
-  });
-  beforeEach(async () => {
-    fake = await FakeOpenAI.start();
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.close(2000)));
-    await fake.close();
-  });
-  afterAll(async () => {
-    await producer.close();
-  });
+  const suite = useEmbeddingWorkers({ fakeOpenAI: true });
+  const { db } = suite;
 
   function start(options: { batchSize?: number; batchWaitMs?: number; concurrency?: number } = {}) {
-    const provider = new OpenAIEmbeddingProvider({ apiKey: 'sk-test', baseURL: fake.baseURL, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
-    const worker = createEmbeddingWorker({
-      db: db(),
-      redis: redis.redis,
-      prefix: redis.prefix,
-      provider,
-      logger,
-      registry: new Registry(),
-      concurrency: options.concurrency ?? 8,
-      batchSize: options.batchSize ?? 64,
-      batchWaitMs: options.batchWaitMs ?? 10,
-    });
-    workers.push(worker);
-    return worker;
+    const provider = new OpenAIEmbeddingProvider({ apiKey: 'sk-test', baseURL: suite.openai.baseURL, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+    return suite.start({ provider, concurrency: options.concurrency ?? 8, batchSize: options.batchSize ?? 64, batchWaitMs: options.batchWaitMs ?? 10 });
   }
 
-  async function finished(job: Job, timeoutMs = 20_000): Promise<unknown> {
-    const queue = producer.queue('embeddings');
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      // The state first: a job read before it completes would carry no return value yet.
-      const state = await queue.getJobState(job.id!);
-      if (state === 'completed') return (await queue.getJob(job.id!))!.returnvalue;
-      if (state === 'failed') throw new Error(`job ${job.id} failed: ${(await queue.getJob(job.id!))!.failedReason}`);
-      if (Date.now() > deadline) throw new Error(`job ${job.id} is still ${state}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+  const finished = (job: Job, timeoutMs?: number) => suite.finished(job.id!, timeoutMs);
 
   async function memories(contents: string[]): Promise<string[]> {
     const rows = await db()
@@ -87,14 +41,14 @@ describe('embedding-worker', () => {
     return rows.map((r) => r.id);
   }
 
-  const inputsSent = () => fake.requests.filter((r) => r.status === 200).flatMap((r) => r.inputs);
+  const inputsSent = () => suite.openai.requests.filter((r) => r.status === 200).flatMap((r) => r.inputs);
 
   it('when memories are embedded, then each gets a vector of the model, identical texts are embedded once and a second job makes no provider call', async () => {
     start();
     const ids = await memories(['We ship from Rotterdam', 'Black Friday budget is 5000 EUR', 'We ship from Rotterdam']);
 
     // The two copies of one text are one memory: the newer is merged into the older.
-    expect(await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids }))).toEqual({ embedded: 3, skipped: 0, model: MODEL, merged: 1 });
+    expect(await finished(await suite.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids }))).toEqual({ embedded: 3, skipped: 0, model: MODEL, merged: 1 });
 
     const stored = await db().selectFrom('memories').select(['id', 'embedding', 'embedding_model']).where('id', 'in', ids).execute();
     expect(stored.every((m) => m.embedding_model === MODEL && Array.isArray(m.embedding) && m.embedding.length === 1536)).toBe(true);
@@ -102,9 +56,9 @@ describe('embedding-worker', () => {
 
     // The same texts again, on new rows: the cache answers.
     const again = await memories(['We ship from Rotterdam', 'Black Friday budget is 5000 EUR']);
-    const before = fake.requests.length;
-    await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: again }));
-    expect(fake.requests.length).toBe(before);
+    const before = suite.openai.requests.length;
+    await finished(await suite.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: again }));
+    expect(suite.openai.requests.length).toBe(before);
     const cached = await db().selectFrom('memories').select(['embedding']).where('id', '=', again[0]!).executeTakeFirstOrThrow();
     const original = stored.find((m) => m.id === ids[0])!;
     expect(cached.embedding).toEqual(original.embedding);
@@ -132,7 +86,7 @@ describe('embedding-worker', () => {
     const text = 'Rotterdam warehouse ships within 48 hours';
     const [id] = await memories([text]);
 
-    await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [id!] }));
+    await finished(await suite.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [id!] }));
 
     const expected = float4Bytes(fakeEmbedding(text));
     expect((await storedBytes('cache', textKey(text))).equals(expected)).toBe(true);
@@ -143,11 +97,11 @@ describe('embedding-worker', () => {
     const edges = [0.1, -0, 1e-45, 1.17549435e-38, 12345.678901234, -0.000123456789, 1 / 3, 65504.00000001];
     const values = Array.from({ length: 1536 }, (_, i) => edges[i % edges.length]! * (1 + i / 1536));
     const provider: EmbeddingProvider = { model: 'test-float4', dimensions: 1536, embed: async (texts) => texts.map(() => values) };
-    workers.push(createEmbeddingWorker({ db: db(), redis: redis.redis, prefix: redis.prefix, provider, logger, concurrency: 1, batchSize: 4, batchWaitMs: 5 }));
+    suite.start({ provider, concurrency: 1, batchSize: 4, batchWaitMs: 5 });
     const text = 'Invoice terms are 30 days net';
     const [id] = await memories([text]);
 
-    await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [id!] }));
+    await finished(await suite.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [id!] }));
 
     const expected = float4Bytes(values);
     expect((await storedBytes('cache', textKey(text))).equals(expected)).toBe(true);
@@ -159,11 +113,11 @@ describe('embedding-worker', () => {
     const jobs = [];
     for (let j = 0; j < 8; j++) {
       const ids = await memories(Array.from({ length: 5 }, (_, i) => `fact ${j}-${i} about order volume`));
-      jobs.push(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids }));
+      jobs.push(await suite.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids }));
     }
     await Promise.all(jobs.map((job) => finished(job)));
 
-    const sizes = fake.requests.filter((r) => r.status === 200).map((r) => r.inputs.length);
+    const sizes = suite.openai.requests.filter((r) => r.status === 200).map((r) => r.inputs.length);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(40);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(16);
     // Gathered across jobs: fewer requests than jobs.
@@ -172,11 +126,11 @@ describe('embedding-worker', () => {
 
   it('when the provider fails for a while, then the job is retried and every vector is written once', async () => {
     // More failures than one attempt's own retries (5): the job fails once and the queue retries it.
-    fake.injectError({ error: 'server_error' }, 7);
+    suite.openai.injectError({ error: 'server_error' }, 7);
     start();
     const ids = await memories(['Supplier is late again', 'Meta ads paused on Sunday']);
 
-    await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids }), 30_000);
+    await finished(await suite.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids }), 30_000);
 
     const stored = await db().selectFrom('memories').select(['embedding_model']).where('id', 'in', ids).execute();
     expect(stored.map((m) => m.embedding_model)).toEqual([MODEL, MODEL]);
@@ -185,17 +139,17 @@ describe('embedding-worker', () => {
   });
 
   it('when the API refuses one text of a batch, then only that text fails: the texts batched with it, its own job\'s included, get their vectors', async () => {
-    fake.refuseInputsContaining('UNREADABLE');
+    suite.openai.refuseInputsContaining('UNREADABLE');
     // Long enough a wait that both jobs' texts share the first batch.
     start({ batchSize: 64, batchWaitMs: 500 });
     const others = await memories(['The courier strike ends on Friday', 'TikTok ads start in March']);
     const [refused, sibling] = await memories(['An UNREADABLE note', 'Returns take 14 days']);
-    const othersJob = await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: others });
-    const mixedJob = await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [refused!, sibling!] });
+    const othersJob = await suite.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: others });
+    const mixedJob = await suite.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [refused!, sibling!] });
 
     await finished(othersJob);
     // Its first attempt failed for the refused text alone (the queue retries it later).
-    const queue = producer.queue('embeddings');
+    const queue = suite.producer.queue('embeddings');
     const deadline = Date.now() + 20_000;
     while (((await queue.getJob(mixedJob.id!))?.attemptsMade ?? 0) < 1) {
       if (Date.now() > deadline) throw new Error('the job never failed');
@@ -210,7 +164,7 @@ describe('embedding-worker', () => {
       [sibling!]: MODEL,
     });
     // One batch of four, then halves until the refused text stood alone.
-    const requests = fake.requests.map((r) => `${r.inputs.length}:${r.status}`);
+    const requests = suite.openai.requests.map((r) => `${r.inputs.length}:${r.status}`);
     expect(requests.slice(0, 2)).toEqual(['4:400', '2:200']);
     expect(requests.slice(2, 3)).toEqual(['2:400']);
     expect(requests.slice(3).sort()).toEqual(['1:200', '1:400']);
@@ -219,16 +173,15 @@ describe('embedding-worker', () => {
 
   it('when an earlier attempt wrote a memory\'s vector and stopped before the near-duplicate check, then the next run checks it', async () => {
     const local = new LocalHashingEmbeddingProvider();
-    const worker = createEmbeddingWorker({ db: db(), redis: redis.redis, prefix: redis.prefix, provider: local, logger, concurrency: 2, batchSize: 16, batchWaitMs: 5 });
-    workers.push(worker);
+    const worker = suite.start({ provider: local, concurrency: 2, batchSize: 16, batchWaitMs: 5 });
     const [older] = await memories(['Every parcel leaves the Utrecht depot by noon']);
-    expect(await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [older!] }))).toMatchObject({ embedded: 1, merged: 0 });
+    expect(await finished(await suite.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [older!] }))).toMatchObject({ embedded: 1, merged: 0 });
     const [newer] = await memories(['every parcel leaves the utrecht depot by noon!']);
     // What the stopped attempt left: the vector in the cache and on the row, no decision recorded.
     const [key] = await worker.batcher.ensureCached(['every parcel leaves the utrecht depot by noon!']);
     expect(await writeVectorsFromCache(db(), 'memory', local.model, [{ id: newer!, key: key! }])).toBe(1);
 
-    const result = await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [newer!] }));
+    const result = await finished(await suite.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [newer!] }));
 
     expect(result).toMatchObject({ embedded: 0, merged: 1 });
     const row = await db().selectFrom('memories').select(['superseded_by']).where('id', '=', newer!).executeTakeFirstOrThrow();
@@ -257,21 +210,11 @@ describe('embedding-worker', () => {
   });
 
   it('when a job embeds a memory that repeats an older one, then the newer is merged into the older (wiring of settleNearDuplicate)', async () => {
-    const worker = createEmbeddingWorker({
-      db: db(),
-      redis: redis.redis,
-      prefix: redis.prefix,
-      provider: new LocalHashingEmbeddingProvider(),
-      logger,
-      concurrency: 2,
-      batchSize: 16,
-      batchWaitMs: 5,
-    });
-    workers.push(worker);
+    suite.start({ provider: new LocalHashingEmbeddingProvider(), concurrency: 2, batchSize: 16, batchWaitMs: 5 });
     const [older] = await memories(['All orders ship from the Rotterdam warehouse']);
     const [newer] = await memories(['all orders ship from the rotterdam warehouse.']);
 
-    const result = await finished(await producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [older!, newer!] }));
+    const result = await finished(await suite.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: [older!, newer!] }));
 
     expect(result).toMatchObject({ embedded: 2, merged: 1 });
     const row = await db().selectFrom('memories').select(['superseded_by']).where('id', '=', newer!).executeTakeFirstOrThrow();
@@ -286,7 +229,7 @@ describe('embedding-worker', () => {
       .returning('id')
       .executeTakeFirstOrThrow();
 
-    const result = await finished(await producer.enqueue('embeddings', 'ingest-transcript', { videoId: video.id }));
+    const result = await finished(await suite.producer.enqueue('embeddings', 'ingest-transcript', { videoId: video.id }));
     expect(result).toMatchObject({ videoId: video.id, chunks: 1, embedded: 1 });
 
     const chunks = await db().selectFrom('chunks').select(['content', 'start_seconds', 'end_seconds', 'embedding_model']).where('video_id', '=', video.id).execute();
@@ -297,9 +240,9 @@ describe('embedding-worker', () => {
     const status = await db().selectFrom('videos').select(['status']).where('id', '=', video.id).executeTakeFirstOrThrow();
     expect(status.status).toBe('ready');
 
-    const before = fake.requests.length;
-    expect(await finished(await producer.enqueue('embeddings', 'ingest-transcript', { videoId: video.id }, { jobId: 'again' }))).toMatchObject({ embedded: 0 });
-    expect(fake.requests.length).toBe(before);
+    const before = suite.openai.requests.length;
+    expect(await finished(await suite.producer.enqueue('embeddings', 'ingest-transcript', { videoId: video.id }, { jobId: 'again' }))).toMatchObject({ embedded: 0 });
+    expect(suite.openai.requests.length).toBe(before);
   });
 
   it('when a transcript cannot be read, then the video is marked failed with the reason and the job is not retried', async () => {
@@ -310,10 +253,10 @@ describe('embedding-worker', () => {
       .returning('id')
       .executeTakeFirstOrThrow();
 
-    await expect(finished(await producer.enqueue('embeddings', 'ingest-transcript', { videoId: video.id }))).rejects.toThrow(/failed/);
+    await expect(finished(await suite.producer.enqueue('embeddings', 'ingest-transcript', { videoId: video.id }))).rejects.toThrow(/failed/);
     const row = await db().selectFrom('videos').select(['status', 'error']).where('id', '=', video.id).executeTakeFirstOrThrow();
     expect(row.status).toBe('failed');
     expect(row.error).toMatch(/WEBVTT/);
-    expect(fake.requests).toHaveLength(0);
+    expect(suite.openai.requests).toHaveLength(0);
   });
 });
