@@ -3,6 +3,7 @@ import {
   agents,
   buildSystemBlocks,
   newTurnEffects,
+  QUERY_EMBED_TIMEOUT_MS,
   runTurn,
   sumCosts,
   todayIn,
@@ -63,6 +64,8 @@ export interface TurnSettings {
   embeddings?: EmbeddingProvider;
   /** Memories offered per turn (default 5). */
   memoriesPerTurn?: number;
+  /** How long embedding the turn's messages for memory recall may take before the turn goes on without memories (default QUERY_EMBED_TIMEOUT_MS). */
+  recallEmbedTimeoutMs?: number;
 }
 
 export interface TurnWorkerDeps {
@@ -322,14 +325,14 @@ export class TurnRunner {
    * goes on without them: memories help an answer, they never block one.
    */
   private async relevantMemories(context: TurnContext, log: Logger): Promise<Awaited<ReturnType<typeof recallRelevantMemories>>> {
-    const { embeddings, memoriesPerTurn = 5 } = this.deps.settings;
+    const { embeddings, memoriesPerTurn = 5, recallEmbedTimeoutMs = QUERY_EMBED_TIMEOUT_MS } = this.deps.settings;
     const text = context.unanswered
       .flatMap((m) => m.content.flatMap((b) => (typeof b === 'object' && b !== null && 'text' in b && typeof b.text === 'string' ? [b.text] : [])))
       .join('\n')
       .trim();
     if (!embeddings || memoriesPerTurn === 0 || text === '') return [];
     try {
-      const [vector] = await embeddings.embed([text]);
+      const [vector] = await embeddings.embed([text], { signal: AbortSignal.timeout(recallEmbedTimeoutMs) });
       // In a group the reply is everyone's: the team's memories only, never the asker's own.
       const userId = isPrivateChat(context.conversation.chatId) ? (context.asker?.id ?? null) : null;
       return await recallRelevantMemories(this.deps.db, { userId, queryVector: vector!, model: embeddings.model, k: memoriesPerTurn });

@@ -1,4 +1,5 @@
 import { addDays, agents, LocalHashingEmbeddingProvider, todayIn } from '@dealdome/ai';
+import type { EmbeddingProvider } from '@dealdome/ai';
 import { toVector } from '@dealdome/db';
 import type { RecordedAnthropicRequest } from '@dealdome/testkit';
 import {
@@ -208,6 +209,33 @@ describe('run-turn worker', () => {
     const blocks = h.fake.requests[0]!.system as { text: string; cache_control?: unknown }[];
     const cachedUpTo = blocks.findIndex((b) => b.cache_control !== undefined);
     expect(blocks.findIndex((b) => b.text.includes('Rotterdam warehouse'))).toBeGreaterThan(cachedUpTo);
+  });
+
+  it('when embedding the message for memory recall hangs, then the turn goes on without memories once the timeout passes', async () => {
+    const aborted: string[] = [];
+    // An embeddings API that never answers: the request ends only when its caller gives up.
+    const hanging: EmbeddingProvider = {
+      model: 'hanging-model',
+      dimensions: 1536,
+      embed: (_texts, options) =>
+        new Promise((_resolve, reject) => {
+          options?.signal?.addEventListener('abort', () => {
+            aborted.push(String(options.signal?.reason));
+            reject(options.signal?.reason as Error);
+          });
+        }),
+    };
+    const person = await h.user('member');
+    const conversation = await h.conversation(person.id);
+    const question = await h.say(conversation, 'What did we decide about the Rotterdam warehouse?');
+    h.fake.respondWith(() => ({ content: 'Nothing about it is remembered.' }));
+    h.startWorker({ embeddings: hanging, recallEmbedTimeoutMs: 200 });
+
+    await h.finished(await h.enqueueTurn(conversation, question));
+
+    expect(aborted).toHaveLength(1);
+    expect(aborted[0]).toContain('TimeoutError');
+    expect(await h.replies(conversation.id)).toHaveLength(1);
   });
 
   it("when the asker writes in a group, then only the team's memories reach the prompt and a personal memory is not stored there", async () => {

@@ -127,10 +127,11 @@ export class EmbeddingBatcher {
 
   /**
    * Embeds `missing` ([key, text]) and adds the vectors to the cache; returns the keys
-   * that failed, with their error. When the provider refuses a request outright
-   * (embedding_failed: an answer no retry changes), the texts are split in halves and
+   * that failed, with their error. When the provider refuses an input of the request
+   * (embedding_input_refused: a 400-class answer no retry changes), the texts are split in halves and
    * each half asked again, so one text it will not take fails alone rather than every
-   * job batched with it. Other failures (an outage, a database error) fail them all.
+   * job batched with it. Other failures (an outage, a bad key or model, a database
+   * error) fail them all at once: no half would fare better.
    */
   private async embedMissing(missing: [string, string][]): Promise<Map<string, unknown>> {
     const { db, provider, metrics } = this.options;
@@ -142,7 +143,7 @@ export class EmbeddingBatcher {
     metrics.providerLatency.observe({ model: provider.model }, (performance.now() - started) / 1000);
     if ('error' in answer) {
       metrics.providerFailures.inc({ model: provider.model });
-      const refused = answer.error instanceof AppError && answer.error.code === 'embedding_failed';
+      const refused = answer.error instanceof AppError && answer.error.code === 'embedding_input_refused';
       if (!refused || missing.length === 1) return new Map(missing.map(([key]) => [key, answer.error]));
       const half = Math.ceil(missing.length / 2);
       return new Map([...(await this.embedMissing(missing.slice(0, half))), ...(await this.embedMissing(missing.slice(half)))]);

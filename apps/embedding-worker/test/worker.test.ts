@@ -155,7 +155,7 @@ describe('embedding-worker', () => {
       if (Date.now() > deadline) throw new Error('the job never failed');
       await new Promise((r) => setTimeout(r, 25));
     }
-    expect((await queue.getJob(mixedJob.id!))!.failedReason).toMatch(/refused the request \(400/);
+    expect((await queue.getJob(mixedJob.id!))!.failedReason).toMatch(/refused an input of the request \(400/);
     const rows = await db().selectFrom('memories').select(['id', 'embedding_model']).where('id', 'in', [...others, refused!, sibling!]).execute();
     expect(Object.fromEntries(rows.map((r) => [r.id, r.embedding_model]))).toEqual({
       [others[0]!]: MODEL,
@@ -169,6 +169,21 @@ describe('embedding-worker', () => {
     expect(requests.slice(2, 3)).toEqual(['2:400']);
     expect(requests.slice(3).sort()).toEqual(['1:200', '1:400']);
     expect(inputsSent().sort()).toEqual(['Returns take 14 days', 'The courier strike ends on Friday', 'TikTok ads start in March']);
+  });
+
+  it('when the API refuses every request (an unknown model), then a batch is sent once, not halved', async () => {
+    const provider = new OpenAIEmbeddingProvider({ apiKey: 'sk-test', baseURL: suite.openai.baseURL, model: 'text-embedding-9-none', retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+    suite.start({ provider, batchWaitMs: 50 });
+    const job = await suite.producer.enqueue('embeddings', 'embed', { kind: 'memory', ids: await memories(['Crates go out on Mondays', 'Labels are printed at 7', 'The dock closes at 5']) });
+
+    const queue = suite.producer.queue('embeddings');
+    const deadline = Date.now() + 20_000;
+    while (((await queue.getJob(job.id!))?.attemptsMade ?? 0) < 1) {
+      if (Date.now() > deadline) throw new Error('the job never failed');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect((await queue.getJob(job.id!))!.failedReason).toMatch(/refused the request \(404/);
+    expect(suite.openai.requests.map((r) => `${r.inputs.length}:${r.status}`)).toEqual(['3:404']);
   });
 
   it('when an earlier attempt wrote a memory\'s vector and stopped before the near-duplicate check, then the next run checks it', async () => {

@@ -393,6 +393,21 @@ describe('finance-api OpenAPI document, docs page and CSV answers', () => {
       expect(parseCsv(second.body as string).slice(1).map((row) => row[3])).toEqual(['Vase']);
     });
 
+    it('when a text would run as a spreadsheet formula, then its cell starts with an apostrophe; amounts keep their sign', async () => {
+      const token = admin.accessToken;
+      const other = (await api.request('POST', '/v1/stores', { token, body: { name: 'Formula store', currency: 'EUR', timezone: 'Europe/Amsterdam' } })).body.id as string;
+      const body = { storeId: other, sku: 'ZZ-1', name: '=HYPERLINK("http://example.invalid","click")', description: null, costPrice: '2.5', currency: 'EUR' };
+      expect((await api.request('POST', '/v1/products', { token, body })).status).toBe(201);
+      const res = await api.request('GET', `/v1/products?storeId=${other}&format=csv`, { token });
+      const [header, ...rows] = parseCsv(res.body as string);
+      const name = header!.indexOf('name');
+      expect(rows.map((row) => row[name])).toContain(`'=HYPERLINK("http://example.invalid","click")`);
+      const pnl = await api.request('GET', `/v1/reports/pnl?from=2026-10-01&to=2026-10-03&storeId=${store}&format=csv`, { token });
+      const [pnlHeader, ...periods] = parseCsv(pnl.body as string);
+      const netProfit = pnlHeader!.indexOf('netProfit');
+      expect(periods.some((row) => /^-\d+\.\d+$/.test(row[netProfit]!))).toBe(true);
+    });
+
     it('when the P&L is asked for as CSV, then each period is a line, totals close it and ad spend spreads over one column per platform', async () => {
       const token = admin.accessToken;
       const query = `/v1/reports/pnl?from=2026-10-01&to=2026-10-03&storeId=${store}`;

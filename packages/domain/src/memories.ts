@@ -143,6 +143,9 @@ function sameText(text: RawBuilder<unknown>) {
  */
 export const NEAR_DUPLICATE_SIMILARITY = 0.93;
 
+/** The numbers a text states, in any order ("5 EUR in 2 days" → "2 5"): two memories stating other numbers are not one. */
+const numbersIn = (text: string) => (text.match(/\d+/g) ?? []).sort().join(' ');
+
 /** A similarity as memory_events stores it (NUMERIC(6,5)): float rounding can put an identical vector a hair above 1. */
 const similarityForEvent = (similarity: number) => Math.min(1, Math.max(-1, similarity)).toFixed(5);
 
@@ -208,9 +211,9 @@ export const embeddingOf = (id: string): RawBuilder<unknown> => sql`(SELECT embe
  */
 export const walkToPeers = sql`SELECT set_config('hnsw.iterative_scan', 'strict_order', true), set_config('enable_sort', 'off', true)`;
 
-/** The statement settleNearDuplicate asks (after walkToPeers): the memory's nearest current peer and its similarity. */
-export const nearestPeer = (memory: EmbeddedMemory) => sql<{ id: string; similarity: number }>`
-  SELECT o.id, 1 - (o.embedding <=> ${embeddingOf(memory.id)}) AS similarity
+/** The statement settleNearDuplicate asks (after walkToPeers): the memory's nearest current peer, its text and their similarity. */
+export const nearestPeer = (memory: EmbeddedMemory) => sql<{ id: string; content: string; similarity: number }>`
+  SELECT o.id, o.content, 1 - (o.embedding <=> ${embeddingOf(memory.id)}) AS similarity
   FROM memories o
   WHERE ${sameScopePeers('o', memory)}
   ORDER BY o.embedding <=> ${embeddingOf(memory.id)}
@@ -219,7 +222,8 @@ export const nearestPeer = (memory: EmbeddedMemory) => sql<{ id: string; similar
 /**
  * Run once a memory has its embedding: compares it with the nearest other current
  * memory of the same scope (and person) embedded by the same model. At or above
- * NEAR_DUPLICATE_SIMILARITY the two are one memory: the older is refreshed and the
+ * NEAR_DUPLICATE_SIMILARITY — and stating the same numbers, since "costs 5 EUR" and
+ * "costs 7 EUR" are as close as that — the two are one memory: the older is refreshed and the
  * newer superseded by it — kept as history, no longer recalled — and both decisions
  * are recorded with the similarity. Below it the memory is recorded as 'kept', with
  * its nearest peer and their similarity. Whichever of the two is settled first decides,
@@ -232,8 +236,12 @@ export async function settleNearDuplicate(db: Database, memoryId: string): Promi
     if (!memory) return { outcome: 'skipped' };
     await walkToPeers.execute(trx);
     const { rows } = await nearestPeer(memory).execute(trx);
-    const nearest = rows[0];
-    if (!nearest || nearest.similarity < NEAR_DUPLICATE_SIMILARITY) {
+    // A zero vector (the local provider's features can cancel out) is at NaN distance from everything: no peer is near it.
+    const nearest = rows[0] && Number.isFinite(rows[0].similarity) ? rows[0] : undefined;
+    const near = nearest !== undefined && nearest.similarity >= NEAR_DUPLICATE_SIMILARITY;
+    // "Shipping costs 5 EUR" and "… 7 EUR" are close in any embedding and are not one fact.
+    const otherNumbers = near && numbersIn(memory.content) !== numbersIn(nearest.content);
+    if (!near || otherNumbers) {
       await trx
         .insertInto('memory_events')
         .values({
@@ -241,7 +249,13 @@ export async function settleNearDuplicate(db: Database, memoryId: string): Promi
           action: 'kept',
           related_memory_id: nearest?.id ?? null,
           similarity: nearest ? similarityForEvent(nearest.similarity) : null,
-          reason: nearest ? 'its nearest current memory is not a near-duplicate' : 'no other current memory of its scope to compare with',
+          reason: otherNumbers
+            ? 'as close as a near-duplicate to its nearest current memory, but it states other numbers'
+            : nearest
+              ? 'its nearest current memory is not a near-duplicate'
+              : rows[0]
+                ? 'its vector has no direction to compare'
+                : 'no other current memory of its scope to compare with',
         })
         .execute();
       return { outcome: 'kept', similarity: nearest?.similarity ?? null };

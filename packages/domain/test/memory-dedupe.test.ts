@@ -64,6 +64,31 @@ describe('memories remembered twice', () => {
     expect(listed.some((m) => m.id === newer.id)).toBe(false);
   });
 
+  it('when two close memories state other numbers, then both are kept: a changed price is not a near-duplicate', async () => {
+    const older = (await createMemory(db(), { scope: 'team', userId: null, content: 'Shipping to Germany costs 5 EUR per parcel' })).memory;
+    const newer = (await createMemory(db(), { scope: 'team', userId: null, content: 'Shipping to Germany costs 7 EUR per parcel' })).memory;
+    // A model of their own: the recall tests below see only theirs.
+    await embed(older.id, unit(30, 31, 0), 'numbers-model');
+    await embed(newer.id, unit(30, 31, 0.1), 'numbers-model'); // cosine 0.995: as close as a near-duplicate
+
+    expect(await settleNearDuplicate(db(), newer.id)).toMatchObject({ outcome: 'kept' });
+    const rows = await db().selectFrom('memories').select(['id', 'superseded_at']).where('id', 'in', [older.id, newer.id]).execute();
+    expect(rows.every((r) => r.superseded_at === null)).toBe(true);
+    const [kept] = await db().selectFrom('memory_events').select(['action', 'related_memory_id', 'reason']).where('memory_id', '=', newer.id).where('action', '=', 'kept').execute();
+    expect(kept).toEqual({ action: 'kept', related_memory_id: older.id, reason: 'as close as a near-duplicate to its nearest current memory, but it states other numbers' });
+  });
+
+  it('when a memory has a zero vector, then it is kept with no similarity: it is near nothing', async () => {
+    const peer = (await createMemory(db(), { scope: 'team', userId: null, content: 'Returns are accepted for 30 days' })).memory;
+    const blank = (await createMemory(db(), { scope: 'team', userId: null, content: '[=' })).memory;
+    await embed(peer.id, unit(40, 41, 0), 'zero-model');
+    await embed(blank.id, new Array<number>(1536).fill(0), 'zero-model');
+
+    expect(await settleNearDuplicate(db(), blank.id)).toEqual({ outcome: 'kept', similarity: null });
+    const events = await db().selectFrom('memory_events').select(['action', 'similarity', 'reason']).where('memory_id', '=', blank.id).where('action', '=', 'kept').execute();
+    expect(events).toEqual([{ action: 'kept', similarity: null, reason: 'its vector has no direction to compare' }]);
+  });
+
   it('when the older copy is settled first, or vectors come from another model, then the outcome is the same or nothing is merged', async () => {
     const older = (await createMemory(db(), { scope: 'team', userId: null, content: 'Meta ads pause on Sundays' })).memory;
     const newer = (await createMemory(db(), { scope: 'team', userId: null, content: 'On Sundays the Meta ads are paused' })).memory;

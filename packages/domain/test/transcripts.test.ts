@@ -139,6 +139,12 @@ function timedCues(count: number, length: number): TranscriptCue[] {
 }
 
 describe('chunkTranscript', () => {
+  it('when cues overlap, then a chunk ends with the latest end among its cues, not the last cue\'s', () => {
+    const srt = ['1', '00:00:01,000 --> 00:00:10,000', 'A long cue spoken over.', '', '2', '00:00:02,000 --> 00:00:03,000', 'A short aside.', ''].join('\n');
+    const [chunk] = chunkTranscript(parseTranscript('srt', srt));
+    expect(chunk).toMatchObject({ startSeconds: '1', endSeconds: '10' });
+  });
+
   it('when cues are chunked with the defaults, then chunks stay within bounds, overlap by whole cues and carry their cues’ times', () => {
     const cues = timedCues(300, 79);
     const chunks = chunkTranscript(cues);

@@ -69,10 +69,20 @@ export function csvPlan<Body>(response: z.ZodType | undefined, options: CsvOptio
   };
 }
 
-/** A cell as the JSON answer shows the value: dates as ISO strings, null as empty, nested values as JSON. */
+/** A text a spreadsheet would run as a formula: it starts with =, +, -, @, a tab or a carriage return. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+/** A signed number as the JSON answer writes amounts ("-12.50"): data, never a formula. */
+const SIGNED_NUMBER = /^[+-]?\d+(\.\d+)?$/;
+
+/**
+ * A cell as the JSON answer shows the value: dates as ISO strings, null as empty, nested
+ * values as JSON. A text that a spreadsheet would run as a formula (a memory, a title or a
+ * transcript passage beginning with "=", say) is written with a leading apostrophe, as
+ * OWASP advises against CSV injection; amounts such as "-12.50" stay as they are.
+ */
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return FORMULA_START.test(value) && !SIGNED_NUMBER.test(value) ? `'${value}` : value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (value instanceof Date) return value.toISOString();
   return JSON.stringify(value);

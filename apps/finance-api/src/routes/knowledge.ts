@@ -1,11 +1,9 @@
+import { QUERY_EMBED_TIMEOUT_MS } from '@dealdome/ai';
 import type { EmbeddingProvider } from '@dealdome/ai';
 import { hybridKnowledgeSearch, knowledgeHitOutput, knowledgeSearchOutput, knowledgeSearchQuery } from '@dealdome/domain';
 import type { Database } from '@dealdome/db';
 import type { Api } from '../http/api';
 import { actorId } from '../http/auth';
-
-/** How long the question may take to embed (retries included) before the search goes on with its words alone. */
-const EMBED_TIMEOUT_MS = 5000;
 
 export function knowledgeRoutes(api: Api, db: Database, embeddings: EmbeddingProvider): void {
   api.route({
@@ -28,7 +26,7 @@ export function knowledgeRoutes(api: Api, db: Database, embeddings: EmbeddingPro
       const started = performance.now();
       let queryVector: number[] | null = null;
       try {
-        [queryVector = null] = await embeddings.embed([query.q], { signal: AbortSignal.timeout(EMBED_TIMEOUT_MS) });
+        [queryVector = null] = await embeddings.embed([query.q], { signal: AbortSignal.timeout(QUERY_EMBED_TIMEOUT_MS) });
       } catch (err) {
         req.log.warn({ err, model: embeddings.model }, 'embedding the question failed; searching its words only');
       }

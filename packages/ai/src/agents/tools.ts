@@ -30,6 +30,7 @@ import {
 } from '@dealdome/domain';
 import type { ScheduledTask, StoreRef } from '@dealdome/domain';
 import { z } from 'zod';
+import { QUERY_EMBED_TIMEOUT_MS } from '../embeddings/provider';
 import { defineTool } from '../tools';
 import type { Tool } from '../tools';
 import type { AgentToolContext } from './context';
@@ -297,7 +298,7 @@ export const searchKnowledgeTool: AgentTool = defineTool({
     if (ctx.embeddings) {
       const started = performance.now();
       // The text side still searches when the words cannot be embedded.
-      queryVector = (await ctx.embeddings.embed([input.query]).catch(() => [null]))[0] ?? null;
+      queryVector = (await ctx.embeddings.embed([input.query], { signal: AbortSignal.timeout(QUERY_EMBED_TIMEOUT_MS) }).catch(() => [null]))[0] ?? null;
       embeddingMs = performance.now() - started;
     }
     const { hits } = await hybridKnowledgeSearch(ctx.db, {

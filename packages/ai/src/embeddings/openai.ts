@@ -46,8 +46,9 @@ export interface OpenAIEmbeddingProviderOptions {
  *   honouring retry-after; a 429 `insufficient_quota` is not retried (only billing fixes it).
  *
  * Failures are AppErrors: 400 embedding_input_invalid, 402 embedding_quota_exhausted,
- * 503 embedding_unavailable (retries used up), 502 embedding_failed (anything else the
- * API refused, such as a bad key).
+ * 503 embedding_unavailable (retries used up), 502 embedding_input_refused (a 400, 413
+ * or 422: the API refused what was sent), 502 embedding_failed (anything else it
+ * refused, such as a bad key or model).
  */
 export class OpenAIEmbeddingProvider implements EmbeddingProvider {
   readonly model: string;
@@ -106,7 +107,13 @@ export class OpenAIEmbeddingProvider implements EmbeddingProvider {
         const retryable =
           error instanceof APIConnectionError || status === 408 || status === 409 || status === 429 || (status ?? 0) >= 500;
         if (!retryable) {
-          throw new AppError(502, 'embedding_failed', `The embeddings API refused the request (${status ?? 'no status'}${code ? `, ${code}` : ''}).`);
+          const detail = `${status ?? 'no status'}${code ? `, ${code}` : ''}`;
+          // 400/413/422 are about what was sent (an input the API's tokenizer finds too long, say): another
+          // request without that input can succeed. A bad key, model or account (401/403/404) fails them all.
+          if (status === 400 || status === 413 || status === 422) {
+            throw new AppError(502, 'embedding_input_refused', `The embeddings API refused an input of the request (${detail}).`);
+          }
+          throw new AppError(502, 'embedding_failed', `The embeddings API refused the request (${detail}).`);
         }
         if (attempt >= this.policy.maxAttempts) {
           throw new AppError(503, 'embedding_unavailable', `The embeddings API is unavailable after ${attempt} attempts (last status ${status ?? 'none'}).`);

@@ -232,8 +232,13 @@ function parseCues(format: 'srt' | 'vtt', lines: readonly string[]): TranscriptC
  * What a video without a duration of its own is given once its transcript is read.
  */
 export function transcriptDuration(cues: readonly TranscriptCue[]): string | null {
+  return latestEnd(cues);
+}
+
+/** The latest of the ends (cues may overlap, so not always the last one's); null when none has times. */
+function latestEnd(items: readonly { end: string | null }[]): string | null {
   let latest: string | null = null;
-  for (const { end } of cues) {
+  for (const { end } of items) {
     // At most 7 whole digits and 3 decimals: a double compares them exactly.
     if (end !== null && (latest === null || Number(end) > Number(latest))) latest = end;
   }
@@ -336,7 +341,8 @@ export function chunkTranscript(cues: readonly TranscriptCue[], options: Transcr
       index: chunks.length,
       content: chunk,
       startSeconds: items[0]!.start,
-      endSeconds: items.at(-1)!.end,
+      // Overlapping cues can end before an earlier one does: the chunk ends with the latest.
+      endSeconds: latestEnd(items),
       tokenCount: countTokens(chunk),
     });
     overlap = tailWithin(items, overlapTokens, tokensOf);
