@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '@dealdome/db';
+import { memoriesAwaitingReview } from '@dealdome/domain';
 import { jobIds } from '@dealdome/queues';
 import type { Producer } from '@dealdome/queues';
 import { embeddedKinds, rowsMissingVector } from './entities';
@@ -33,4 +34,28 @@ export async function queueEmbeddingBackfill(db: Database, producer: Producer, m
     counts[kind] = { rows: ids.length, jobs };
   }
   return counts;
+}
+
+/**
+ * With Claude configured: queues a review for every current memory the near-duplicate
+ * check kept that no review has looked at (memoriesAwaitingReview) — one whose review
+ * job ran out of attempts while Claude was down, or one kept while no key was set. A
+ * review job of the memory that failed for good is retried (its id stays taken while
+ * the queue keeps it); one still waiting or running is left alone. Returns how many
+ * were queued or retried.
+ */
+export async function queueReviewBackfill(db: Database, producer: Producer, model: string): Promise<{ memories: number; retried: number }> {
+  const ids = await memoriesAwaitingReview(db, model);
+  const queue = producer.queue('embeddings');
+  let retried = 0;
+  for (const id of ids) {
+    const job = await queue.getJob(jobIds.reviewMemory(id));
+    if (job && (await job.isFailed())) {
+      await job.retry('failed');
+      retried += 1;
+    } else if (!job) {
+      await producer.enqueue('embeddings', 'review-memory', { memoryId: id }, { jobId: jobIds.reviewMemory(id) });
+    }
+  }
+  return { memories: ids.length, retried };
 }

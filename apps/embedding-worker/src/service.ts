@@ -1,7 +1,7 @@
 import { createAnthropicClient, DEFAULT_MEMORY_REVIEW_MODEL, selectEmbeddingProvider } from '@dealdome/ai';
 import type { Logger, StartedService } from '@dealdome/config';
 import { startPlatformService } from '@dealdome/queues';
-import { queueEmbeddingBackfill } from './backfill';
+import { queueEmbeddingBackfill, queueReviewBackfill } from './backfill';
 import type { Env } from './env';
 import { createEmbeddingWorker } from './worker';
 
@@ -43,6 +43,12 @@ export function startEmbeddingWorker(env: Env, logger: Logger): Promise<StartedS
           logger.info({ model: provider.model, ...queued }, 'rows without a vector of this model queued for embedding'),
         (err: unknown) => logger.error({ err }, 'queueing the rows without a vector failed; the next start tries again'),
       );
+      if (reviewer) {
+        void queueReviewBackfill(database.db, producer, provider.model).then(
+          (queued) => queued.memories > 0 && logger.info(queued, 'memories without a contradiction review queued for one'),
+          (err: unknown) => logger.error({ err }, 'queueing the memories without a review failed; the next start tries again'),
+        );
+      }
       return { consumers: [{ name: 'embeddings', worker: embeddings.worker, close: (deadlineMs: number) => embeddings.close(deadlineMs) }] };
     },
   });

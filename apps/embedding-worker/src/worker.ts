@@ -108,6 +108,9 @@ export function createEmbeddingWorker(deps: EmbeddingWorkerDeps): ManagedWorker 
       },
       'review-memory': async ({ memoryId }, _job, signal): Promise<ReviewJobResult> => {
         if (!deps.review) return { outcome: 'skipped', reason: 'no Anthropic key: memories are not reviewed' };
+        // A job run again (stalled, or queued again by the sweep) after its review was recorded asks nothing twice.
+        const [state] = await memorySettlement(deps.db, [memoryId], model);
+        if (state?.reviewed) return { outcome: 'skipped', reason: 'the memory was reviewed already' };
         const found = await memoryReviewCandidates(deps.db, memoryId);
         if (!found) return { outcome: 'skipped', reason: 'the memory is gone, superseded or not embedded' };
         if (found.candidates.length === 0) {

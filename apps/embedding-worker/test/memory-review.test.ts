@@ -1,9 +1,11 @@
 import type { Job } from 'bullmq';
 import { createAnthropicClient, LocalHashingEmbeddingProvider } from '@dealdome/ai';
+import { toVector } from '@dealdome/db';
 import { createUser, recallRelevantMemories } from '@dealdome/domain';
 import { jobIds, Producer } from '@dealdome/queues';
 import { FakeAnthropic } from '@dealdome/testkit';
 import type { AnthropicAnswer, RecordedAnthropicRequest } from '@dealdome/testkit';
+import { queueReviewBackfill } from '../src/backfill';
 import { useEmbeddingWorkers } from './support';
 const REVIEW_MODEL = 'claude-haiku-4-5';
 
@@ -158,6 +160,42 @@ describe('memory contradiction review (embedding-worker with Claude configured)'
     expect(job!.attemptsMade).toBe(2);
     expect(anthropic.requests.map((r) => r.status)).toEqual([529, 200]);
   }, 40_000);
+
+  it('when a review job runs again after its review was recorded, then Claude is not asked twice', async () => {
+    start();
+    anthropic.respondWith(() => verdict([]));
+    await remember('We ship from China to every store');
+    const { id, review } = await remember('Our warehouse ships from China to every store on Fridays');
+    expect(review).toMatchObject({ outcome: 'reviewed' });
+    const asked = anthropic.requests.length;
+
+    const again = await producer.enqueue('embeddings', 'review-memory', { memoryId: id }, { jobId: `review-memory-${id}-again` });
+    expect(await settled(again.id!)).toEqual({ outcome: 'skipped', reason: 'the memory was reviewed already' });
+    expect(anthropic.requests).toHaveLength(asked);
+    expect((await events(id)).filter((e) => e.action === 'reviewed')).toHaveLength(1);
+  });
+
+  it('when a review ran out of attempts while Claude was down, then the review sweep retries it and the contradiction is applied', async () => {
+    start();
+    const china = await remember('We ship from China to every store');
+    // Poland as its embed job leaves it (embedded, kept), and its review job given a single attempt, during an outage.
+    const content = 'We now ship from Poland to every store';
+    const [vector] = await provider.embed([content]);
+    const { id } = await db()
+      .insertInto('memories')
+      .values({ scope: 'team', kind: 'fact', content, embedding: toVector(vector!), embedding_model: provider.model })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db().insertInto('memory_events').values({ memory_id: id, action: 'kept' }).execute();
+    anthropic.injectError({ error: 'overloaded' }, 1);
+    await producer.queue('embeddings').add('review-memory', { memoryId: id }, { jobId: jobIds.reviewMemory(id), attempts: 1 });
+    expect((await suite.settled(jobIds.reviewMemory(id))).state).toBe('failed');
+
+    anthropic.respondWith((request) => verdict([{ id: listedId(request, 'China')!, reason: 'Shipping moved to Poland.' }]));
+    expect(await queueReviewBackfill(db(), producer, provider.model)).toEqual({ memories: 1, retried: 1 });
+    expect(await settled(jobIds.reviewMemory(id))).toMatchObject({ superseded: [china.id] });
+    expect(await queueReviewBackfill(db(), producer, provider.model)).toEqual({ memories: 0, retried: 0 });
+  });
 
   it('when no Anthropic key is configured, then memories are only de-duplicated and no review is queued', async () => {
     start({ review: false });

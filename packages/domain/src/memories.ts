@@ -315,6 +315,21 @@ export async function memorySettlement(db: Database, ids: readonly string[], mod
   return rows;
 }
 
+/**
+ * Current memories embedded by `model` that the near-duplicate check kept and no review
+ * has looked at: what a review sweep queues when Claude is configured (a review job
+ * that ran out of attempts during an outage, or memories kept while no key was set).
+ */
+export async function memoriesAwaitingReview(db: Database, model: string): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    SELECT m.id FROM memories m
+    WHERE m.superseded_at IS NULL AND m.embedding_model = ${model}
+      AND EXISTS (SELECT 1 FROM memory_events e WHERE e.memory_id = m.id AND e.action = 'kept')
+      AND NOT EXISTS (SELECT 1 FROM memory_events e WHERE e.memory_id = m.id AND e.action = 'reviewed')
+    ORDER BY m.created_at, m.id`.execute(db);
+  return rows.map((r) => r.id);
+}
+
 /** Memories below this cosine similarity to the message are not offered to a turn, however few are left. */
 export const MEMORY_RELEVANCE_FLOOR = 0.25;
 /** What recency adds to a memory's similarity at most (a memory touched today), halving every 30 days. */
