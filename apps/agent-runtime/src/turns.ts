@@ -3,7 +3,6 @@ import {
   agents,
   buildSystemBlocks,
   newTurnEffects,
-  QUERY_EMBED_TIMEOUT_MS,
   runTurn,
   sumCosts,
   todayIn,
@@ -19,7 +18,8 @@ import {
   AppError,
   aiBudgetFor,
   loadTurnContext,
-  isPrivateChat,
+  personalMemoriesShownIn,
+  QUERY_EMBED_TIMEOUT_MS,
   recallRelevantMemories,
   pendingActionKeyboard,
   recordTurn,
@@ -334,7 +334,7 @@ export class TurnRunner {
     try {
       const [vector] = await embeddings.embed([text], { signal: AbortSignal.timeout(recallEmbedTimeoutMs) });
       // In a group the reply is everyone's: the team's memories only, never the asker's own.
-      const userId = isPrivateChat(context.conversation.chatId) ? (context.asker?.id ?? null) : null;
+      const userId = personalMemoriesShownIn(context.conversation.chatId, context.asker?.id);
       return await recallRelevantMemories(this.deps.db, { userId, queryVector: vector!, model: embeddings.model, k: memoriesPerTurn });
     } catch (err) {
       log.warn({ err: describe(err) }, 'could not look up memories for the turn; answering without them');

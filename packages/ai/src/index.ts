@@ -12,7 +12,7 @@ export type { MemoryReviewAnswer, MemoryReviewRequest } from './memory-review';
 export type { ModelPrice, TokenUsage } from './pricing';
 export { DEFAULT_RETRY_POLICY, retryAfterMs, retryDelayMs } from './retry';
 export type { RetryPolicy } from './retry';
-export { QUERY_EMBED_TIMEOUT_MS, rejectBlankTexts } from './embeddings/provider';
+export { rejectBlankTexts } from './embeddings/provider';
 export type { EmbedOptions, EmbeddingProvider } from './embeddings/provider';
 export {
   OPENAI_EMBEDDING_LIMITS,

@@ -608,7 +608,8 @@ function ivfflatAtRecall(rows: Row[], hnsw: Row): { qps: number; basis: string; 
     for (const hi of ivf.filter((r) => r.recall >= hnsw.recall)) {
       const share = (hi.recall - hnsw.recall) / (hi.recall - lo.recall);
       const qps = 1 / (share / lo.qps4 + (1 - share) / hi.qps4);
-      options.push({ qps, basis: `${Math.round(share * 100)} % at ${lo.label.replace('lists=100, ', '')}, ${Math.round((1 - share) * 100)} % at ${hi.label.replace('lists=100, ', '')}: ${qps.toFixed(0)} QPS` });
+      const probes = (r: Row) => r.gucs['ivfflat.probes'];
+      options.push({ qps, basis: `${Math.round(share * 100)} % at probes=${probes(lo)}, ${Math.round((1 - share) * 100)} % at probes=${probes(hi)}: ${qps.toFixed(0)} QPS` });
     }
   }
   const best = options.sort((a, b) => b.qps - a.qps)[0];

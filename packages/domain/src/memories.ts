@@ -3,6 +3,7 @@ import { toVectorBinary } from '@dealdome/db';
 import { sql } from 'kysely';
 import type { RawBuilder } from 'kysely';
 import { z } from 'zod';
+import { isPrivateChat } from './conversations';
 import { invalid } from './errors';
 import { decodeCursor, toPage } from './pagination';
 import type { Page, PageQuery } from './pagination';
@@ -147,7 +148,7 @@ export const NEAR_DUPLICATE_SIMILARITY = 0.93;
 const numbersIn = (text: string) => (text.match(/\d+/g) ?? []).sort().join(' ');
 
 /** A similarity as memory_events stores it (NUMERIC(6,5)): float rounding can put an identical vector a hair above 1. */
-const similarityForEvent = (similarity: number) => Math.min(1, Math.max(-1, similarity)).toFixed(5);
+export const similarityForEvent = (similarity: number) => Math.min(1, Math.max(-1, similarity)).toFixed(5);
 
 export type NearDuplicateDecision =
   | { outcome: 'kept'; similarity: number | null }
@@ -385,6 +386,14 @@ export async function recallRelevantMemories(
     .sort((a, b) => b.score - a.score)
     .slice(0, options.k);
 }
+
+/**
+ * Whose personal memories a chat may show besides the team's: the person's own in a
+ * private chat with them, nobody's in a group, where everyone reads every reply. The
+ * userId that recall, listing and forgetting take for a chat.
+ */
+export const personalMemoriesShownIn = (chatId: string | number | bigint, personId: string | null | undefined): string | null =>
+  isPrivateChat(chatId) ? (personId ?? null) : null;
 
 /** Current memories a person sees: the team's and their own (the team's alone for a null userId), newest first. */
 export async function listMemories(db: Database, input: { userId: string | null; limit?: number }): Promise<Memory[]> {

@@ -1,6 +1,6 @@
 import type { Database } from '@dealdome/db';
 import { sql } from 'kysely';
-import { MEMORY_RELEVANCE_FLOOR, embeddedMemory, embeddingOf, sameScopePeers, walkToPeers } from './memories';
+import { MEMORY_RELEVANCE_FLOOR, embeddedMemory, embeddingOf, sameScopePeers, similarityForEvent, walkToPeers } from './memories';
 import type { MemoryKind, MemoryScope } from './memories';
 
 /**
@@ -127,7 +127,7 @@ export async function applyMemoryReview(db: Database, memoryId: string, verdict:
         )
         .execute();
     }
-    const similarity = (id: string) => Math.max(-1, Math.min(1, shown.get(id)!.similarity)).toFixed(5);
+    const similarity = (id: string) => similarityForEvent(shown.get(id)!.similarity);
     await trx
       .insertInto('memory_events')
       .values([

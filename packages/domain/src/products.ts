@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { conflict, invalid, notFound, unprocessable } from './errors';
 import { decodeCursor, toPage } from './pagination';
 import type { Page, PageQuery } from './pagination';
-import { anyTermQuery, rankHybrid, recordSearch, relevanceFloor } from './search/hybrid';
+import { anyTermQuery, QUERY_EMBED_TIMEOUT_MS, rankHybrid, recordSearch, relevanceFloor } from './search/hybrid';
 import type { QueryEmbedder } from './search/hybrid';
 import { currency, isoDate, money, presentMoney, uuid } from './values';
 
@@ -270,7 +270,6 @@ export interface ProductSearchOptions {
   userId?: string | null;
 }
 
-const PRODUCT_EMBED_TIMEOUT_MS = 5000;
 /** Letters and digits at both ends of a word: "(NH-2291)," is looked up as "nh-2291". */
 const OUTER_PUNCTUATION = /^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu;
 const SKU_LIKE = /[\p{N}\-_/.]/u;
@@ -309,7 +308,7 @@ export async function searchProducts(
   const started = performance.now();
   let queryVector: number[] | null = null;
   try {
-    [queryVector = null] = await provider.embed([query.q], { signal: AbortSignal.timeout(options.embedTimeoutMs ?? PRODUCT_EMBED_TIMEOUT_MS) });
+    [queryVector = null] = await provider.embed([query.q], { signal: AbortSignal.timeout(options.embedTimeoutMs ?? QUERY_EMBED_TIMEOUT_MS) });
   } catch (err) {
     options.onEmbeddingFailure?.(err);
   }

@@ -1,4 +1,4 @@
-import { createMemory, forgetMemory, getVisibleMemory, listMemories, MAX_MEMORY_LENGTH } from '@dealdome/domain';
+import { createMemory, forgetMemory, getVisibleMemory, listMemories, MAX_MEMORY_LENGTH, personalMemoriesShownIn } from '@dealdome/domain';
 import type { Memory } from '@dealdome/domain';
 import { clip, esc } from '../html';
 import type { MemberContext } from '../context';
@@ -10,11 +10,8 @@ const LISTED_MEMORIES = 30;
 
 const scopeLabel = (memory: Memory) => (memory.scope === 'team' ? 'team' : 'only you');
 
-/**
- * Whose personal memories a chat may show besides the team's: the member's own in a
- * private chat, nobody's in a group, where every reply is read by everyone.
- */
-const visibleOwner = (ctx: MemberContext): string | null => (ctx.isPrivate ? ctx.member.id : null);
+/** Whose personal memories this chat may show besides the team's (personalMemoriesShownIn). */
+const visibleOwner = (ctx: MemberContext): string | null => personalMemoriesShownIn(ctx.chatId, ctx.member.id);
 const groupNote = (ctx: MemberContext) => (ctx.isPrivate ? '' : ' Your personal memories are shown only in a private chat with me.');
 
 export const memoryCommands: Command[] = [

@@ -1,6 +1,5 @@
-import { QUERY_EMBED_TIMEOUT_MS } from '@dealdome/ai';
 import type { EmbeddingProvider } from '@dealdome/ai';
-import { hybridKnowledgeSearch, knowledgeHitOutput, knowledgeSearchOutput, knowledgeSearchQuery } from '@dealdome/domain';
+import { hybridKnowledgeSearch, knowledgeHitOutput, knowledgeSearchOutput, knowledgeSearchQuery, QUERY_EMBED_TIMEOUT_MS } from '@dealdome/domain';
 import type { Database } from '@dealdome/db';
 import type { Api } from '../http/api';
 import { actorId } from '../http/auth';

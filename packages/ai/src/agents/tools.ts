@@ -18,6 +18,7 @@ import {
   listProducts,
   listScheduledTasks,
   listStoreRefs,
+  personalMemoriesShownIn,
   memoryKinds,
   nextRunAt,
   pnlQuery,
@@ -25,12 +26,12 @@ import {
   productReportQuery,
   profitAndLoss,
   proposeAdSpend,
+  QUERY_EMBED_TIMEOUT_MS,
   recallMemories,
   hybridKnowledgeSearch,
 } from '@dealdome/domain';
 import type { ScheduledTask, StoreRef } from '@dealdome/domain';
 import { z } from 'zod';
-import { QUERY_EMBED_TIMEOUT_MS } from '../embeddings/provider';
 import { defineTool } from '../tools';
 import type { Tool } from '../tools';
 import type { AgentToolContext } from './context';
@@ -269,8 +270,7 @@ export const recall: AgentTool = defineTool({
   }),
   run: async (input, ctx: AgentToolContext) => {
     // In a group only the team's: a person's own memories would be read out to everyone.
-    const userId = isPrivateChat(ctx.chatId) ? (ctx.person?.id ?? null) : null;
-    const memories = await recallMemories(ctx.db, { userId, limit: input.limit, ...(input.query ? { query: input.query } : {}) });
+    const memories = await recallMemories(ctx.db, { userId: personalMemoriesShownIn(ctx.chatId, ctx.person?.id), limit: input.limit, ...(input.query ? { query: input.query } : {}) });
     return {
       memories: memories.map((m) => ({
         content: m.content,

@@ -1,12 +1,5 @@
 import { AppError } from '@dealdome/domain';
 
-/**
- * How long embedding a query (a search's words, a turn's messages for memory recall)
- * may take, retries included, before the search goes on with its words alone or the
- * turn without memories: a slow embeddings API must not hold up an answer.
- */
-export const QUERY_EMBED_TIMEOUT_MS = 5000;
-
 export interface EmbedOptions {
   signal?: AbortSignal;
 }

@@ -9,7 +9,7 @@ import type { KnowledgeHit } from '../turns';
 import { Decimal } from '../values';
 
 // What this module always exported; the fusion itself is shared with product search.
-export { DEFAULT_SEARCH_CANDIDATES, MAX_SEARCH_CANDIDATES, RELEVANCE_FLOOR, RRF_K, reciprocalRankFusion, relevanceFloor } from '../search/hybrid';
+export { DEFAULT_SEARCH_CANDIDATES, MAX_SEARCH_CANDIDATES, QUERY_EMBED_TIMEOUT_MS, RELEVANCE_FLOOR, RRF_K, reciprocalRankFusion, relevanceFloor } from '../search/hybrid';
 
 /**
  * Hybrid search over the knowledge base's transcript chunks (see search/hybrid.ts):

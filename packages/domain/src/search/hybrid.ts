@@ -227,6 +227,13 @@ export async function recordSearch(db: Database, search: SearchRecord): Promise<
     .execute();
 }
 
+/**
+ * How long embedding a query (a search's words, a turn's messages for memory recall)
+ * may take, retries included, before the search goes on with its words alone or the
+ * turn without memories: a slow embeddings API must not hold up an answer.
+ */
+export const QUERY_EMBED_TIMEOUT_MS = 5000;
+
 /** What embeds a query: any EmbeddingProvider of @dealdome/ai (which depends on this package) fits. */
 export interface QueryEmbedder {
   readonly model: string;
